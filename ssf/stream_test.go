@@ -273,7 +273,7 @@ func TestStreamConfigValidateRequest(t *testing.T) {
 		{}, // no delivery: poll (AMB-4, SSF-STREAM-16)
 		{Delivery: &Delivery{Method: DeliveryPoll}},
 		{Delivery: &Delivery{Method: DeliveryPush, EndpointURL: "https://r.example/e"}, EventsRequested: []string{"urn:a"}, Description: "d"},
-		{EventsRequested: []string{}}, // SHOULD NOT be empty, but allowed
+		{EventsRequested: []string{}},                                  // SHOULD NOT be empty, but allowed
 		{StreamID: "x", Issuer: "not checked", Audience: Audience{""}}, // Transmitter-supplied members are ignored
 	}
 	for i, c := range ok {
