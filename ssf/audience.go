@@ -48,7 +48,7 @@ func (a Audience) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler: a JSON string becomes a one-element
 // Audience, an array of strings (possibly empty) an Audience of those values; null
-// leaves a unchanged; anything else is an error.
+// leaves a unchanged; anything else is a [*MemberError].
 func (a *Audience) UnmarshalJSON(data []byte) error {
 	switch jsonKind(data) {
 	case "null":
@@ -56,7 +56,7 @@ func (a *Audience) UnmarshalJSON(data []byte) error {
 	case "string":
 		s, err := decodeString(data)
 		if err != nil {
-			return err
+			return &MemberError{Object: "audience", Err: err}
 		}
 		*a = Audience{s}
 		return nil
@@ -64,14 +64,14 @@ func (a *Audience) UnmarshalJSON(data []byte) error {
 		v, idx, err := decodeStrings(data)
 		if err != nil {
 			if idx >= 0 {
-				return fmt.Errorf("ssf: audience element %d: %w", idx, err)
+				return &MemberError{Object: "audience", Err: fmt.Errorf("element %d: %w", idx, err)}
 			}
-			return fmt.Errorf("ssf: audience: %w", err)
+			return &MemberError{Object: "audience", Err: err}
 		}
 		*a = Audience(v)
 		return nil
 	}
-	return fmt.Errorf("ssf: audience: want a string or an array of strings, got %s", jsonKind(data))
+	return memberErr("audience", "", "want a string or an array of strings, got %s", jsonKind(data))
 }
 
 // validate reports empty values.
