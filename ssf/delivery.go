@@ -115,17 +115,16 @@ func decodeDelivery(data []byte, object, prefix string) (*Delivery, error) {
 	switch {
 	case hasMethod && hasLegacy && NormalizeDeliveryMethod(method) != NormalizeDeliveryMethod(legacy):
 		dec.addErr(dec.fail("delivery_method", "legacy member disagrees with method %q", method))
+	case hasMethod && method == "":
+		dec.addErr(dec.fail("method", "is empty"))
 	case hasMethod:
 		d.Method = NormalizeDeliveryMethod(method)
+	case hasLegacy && legacy == "":
+		dec.addErr(dec.fail("delivery_method", "is empty"))
 	case hasLegacy:
 		d.Method = NormalizeDeliveryMethod(legacy)
-	default:
-		if len(dec.errs) == 0 {
-			dec.addErr(dec.fail("method", "is required"))
-		}
-	}
-	if hasMethod && d.Method == "" && len(dec.errs) == 0 {
-		dec.addErr(dec.fail("method", "is empty"))
+	case len(dec.errs) == 0:
+		dec.addErr(dec.fail("method", "is required"))
 	}
 	ep, hasEP := dec.str("endpoint_url")
 	legacyEP, hasLegacyEP := dec.str("url")

@@ -85,6 +85,7 @@ func TestStreamConfigDecodeWrongTypes(t *testing.T) {
 		{"delivery without method", `{"delivery": {"endpoint_url": "https://r.example/e"}}`, "delivery.method", "is required"},
 		{"delivery method number", `{"delivery": {"method": 8935}}`, "delivery.method", "want a string, got number"},
 		{"delivery method empty", `{"delivery": {"method": ""}}`, "delivery.method", "is empty"},
+		{"delivery legacy method empty", `{"delivery": {"delivery_method": ""}}`, "delivery.delivery_method", "is empty"},
 		{"delivery endpoint_url array", `{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": ["https://r.example"]}}`, "delivery.endpoint_url", "want a string, got array"},
 		{"delivery authorization_header number", `{"delivery": {"method": "urn:ietf:rfc:8935", "authorization_header": 1}}`, "delivery.authorization_header", "want a string"},
 		{"delivery legacy url number", `{"delivery": {"method": "urn:ietf:rfc:8935", "url": 1}}`, "delivery.url", "want a string"},
