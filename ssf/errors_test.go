@@ -155,7 +155,7 @@ func TestWriteError(t *testing.T) {
 		if rec.Code != 429 || rec.Header().Get("Retry-After") != "2" {
 			t.Errorf("%d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 		}
-		jsonEqual(t, []byte(`{"error":"too_many_requests","error_description":"slow down"}`), rec.Body.Bytes())
+		sameJSON(t, []byte(`{"error":"too_many_requests","error_description":"slow down"}`), rec.Body.Bytes())
 		back := ErrorFromResponse(rec.Code, rec.Header(), rec.Body.Bytes()).(*RateLimitError)
 		if back.RetryAfter != 2*time.Second || back.Description != "slow down" {
 			t.Errorf("round trip %+v", back)
@@ -174,7 +174,7 @@ func TestWriteError(t *testing.T) {
 		if rec.Code != 500 || strings.Contains(rec.Body.String(), "password") {
 			t.Errorf("%d %s", rec.Code, rec.Body.String())
 		}
-		jsonEqual(t, []byte(`{"error":"server_error","error_description":"Internal Server Error"}`), rec.Body.Bytes())
+		sameJSON(t, []byte(`{"error":"server_error","error_description":"Internal Server Error"}`), rec.Body.Bytes())
 		if rec.Header().Get("Content-Type") != "application/json" || rec.Header().Get("Cache-Control") != "no-store" {
 			t.Errorf("headers %v", rec.Header())
 		}
@@ -195,7 +195,7 @@ func TestWriteError(t *testing.T) {
 	t.Run("explicit code", func(t *testing.T) {
 		rec := httptest.NewRecorder()
 		WriteError(rec, &Error{Status: 401, Code: "invalid_token", Description: "token expired"})
-		jsonEqual(t, []byte(`{"error":"invalid_token","error_description":"token expired"}`), rec.Body.Bytes())
+		sameJSON(t, []byte(`{"error":"invalid_token","error_description":"token expired"}`), rec.Body.Bytes())
 		back := ErrorFromResponse(rec.Code, rec.Header(), rec.Body.Bytes())
 		if !errors.Is(back, ErrUnauthorized) || back.Error() != "ssf: unauthorized (invalid_token): token expired" {
 			t.Errorf("%v", back)

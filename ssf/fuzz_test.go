@@ -18,7 +18,7 @@ func addVectorSeeds(f *testing.F, kinds ...string) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		var v vector
+		var v wireVector
 		if err := json.Unmarshal(data, &v); err != nil {
 			f.Fatal(err)
 		}

@@ -11,9 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// vector is one file of testdata/vectors (schema: testdata/vectors INDEX in the shared
+// wireVector is one file of testdata/vectors (schema: testdata/vectors INDEX in the shared
 // vector set).
-type vector struct {
+type wireVector struct {
 	Name         string   `json:"name"`
 	Source       string   `json:"source"`
 	Kind         string   `json:"kind"`
@@ -36,7 +36,7 @@ type vector struct {
 	JSON    json.RawMessage `json:"json"`
 }
 
-func (v *vector) header(name string) string {
+func (v *wireVector) header(name string) string {
 	if v.HTTP == nil {
 		return ""
 	}
@@ -48,21 +48,21 @@ func (v *vector) header(name string) string {
 	return ""
 }
 
-func loadVector(t *testing.T, path string) *vector {
+func loadVector(t *testing.T, path string) *wireVector {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "vectors", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v vector
+	var v wireVector
 	if err := json.Unmarshal(data, &v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return &v
 }
 
-// jsonEqual fails the test unless a and b are the same JSON value.
-func jsonEqual(t *testing.T, want, got []byte) {
+// sameJSON fails the test unless a and b are the same JSON value.
+func sameJSON(t *testing.T, want, got []byte) {
 	t.Helper()
 	var w, g any
 	if err := json.Unmarshal(want, &w); err != nil {

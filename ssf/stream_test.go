@@ -55,8 +55,8 @@ func TestStreamConfigEncoding(t *testing.T) {
 	// A single audience is written as a string (SSF §4.1.8); present empty arrays as [];
 	// absent members are omitted.
 	c := StreamConfig{StreamID: "s1", Issuer: "https://tr.example.com", Audience: Audience{"https://r.example"}, EventsDelivered: []string{}}
-	jsonEqual(t, []byte(`{"stream_id":"s1","iss":"https://tr.example.com","aud":"https://r.example","events_delivered":[]}`), mustMarshal(t, c))
-	jsonEqual(t, []byte(`{}`), mustMarshal(t, StreamConfig{}))
+	sameJSON(t, []byte(`{"stream_id":"s1","iss":"https://tr.example.com","aud":"https://r.example","events_delivered":[]}`), mustMarshal(t, c))
+	sameJSON(t, []byte(`{}`), mustMarshal(t, StreamConfig{}))
 	_, err := json.Marshal(StreamConfig{Delivery: &Delivery{}})
 	wantMemberError(t, err, "method", "is required")
 	_, err = json.Marshal(StreamConfig{Extra: map[string]json.RawMessage{"aud": json.RawMessage(`"x"`)}})
@@ -157,7 +157,7 @@ func TestDeliveryLegacyInput(t *testing.T) {
 			t.Errorf("%s: %v", tc.in, err)
 			continue
 		}
-		jsonEqual(t, []byte(tc.want), mustMarshal(t, d))
+		sameJSON(t, []byte(tc.want), mustMarshal(t, d))
 	}
 	var d Delivery
 	wantMemberError(t, json.Unmarshal([]byte(`{"url":"https://r.example"}`), &d), "method", "is required")
@@ -314,7 +314,7 @@ func TestReceiverSupplied(t *testing.T) {
 	}
 	rs := c.ReceiverSupplied()
 	// RS5: only events_requested, delivery (without the poll URL) and description.
-	jsonEqual(t, []byte(`{"events_requested":["urn:example:type_2","urn:example:type_3","urn:example:type_4"],"delivery":{"method":"urn:ietf:rfc:8936"},"description":"Stream for Receiver A"}`), mustMarshal(t, rs))
+	sameJSON(t, []byte(`{"events_requested":["urn:example:type_2","urn:example:type_3","urn:example:type_4"],"delivery":{"method":"urn:ietf:rfc:8936"},"description":"Stream for Receiver A"}`), mustMarshal(t, rs))
 	if len(rs.TransmitterSuppliedPresent()) != 0 {
 		t.Errorf("ReceiverSupplied has %q", rs.TransmitterSuppliedPresent())
 	}
@@ -361,9 +361,9 @@ func TestStreamUpdateDecode(t *testing.T) {
 	if u.EventsRequested != nil || u.Delivery != nil || u.InactivityTimeout != nil || u.EventsSupported != nil {
 		t.Errorf("absent members present: %+v", u)
 	}
-	jsonEqual(t, []byte(`{"stream_id":"s","description":"","iss":"https://tr.example.com","aud":[],"events_delivered":[],"min_verification_interval":0,"x":true}`), mustMarshal(t, u))
+	sameJSON(t, []byte(`{"stream_id":"s","description":"","iss":"https://tr.example.com","aud":[],"events_delivered":[],"min_verification_interval":0,"x":true}`), mustMarshal(t, u))
 	// stream_id is always written, also when empty (the caller forgot it; Validate says so).
-	jsonEqual(t, []byte(`{"stream_id":""}`), mustMarshal(t, StreamUpdate{}))
+	sameJSON(t, []byte(`{"stream_id":""}`), mustMarshal(t, StreamUpdate{}))
 
 	for _, tc := range []struct{ json, member, msg string }{
 		{`[]`, "", "want a JSON object"},

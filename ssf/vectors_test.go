@@ -17,15 +17,15 @@ import (
 
 // vectorTests maps every file under testdata/vectors to its test. TestVectorsCovered
 // fails when a file has no entry.
-var vectorTests = map[string]func(t *testing.T, v *vector){
+var vectorTests = map[string]func(t *testing.T, v *wireVector){
 	// SSF §7 discovery and metadata.
 	"ssf/caep-iop-2.3.7-authorization-scheme.json": testAuthorizationSchemeVector,
 	"ssf/ssf-7.1.1-authorization-scheme.json":      testAuthorizationSchemeVector,
 	"ssf/ssf-7.1-spec-version.json":                testSpecVersionVector,
-	"ssf/ssf-7.2.1-ex1-discovery-request.json": func(t *testing.T, v *vector) {
+	"ssf/ssf-7.2.1-ex1-discovery-request.json": func(t *testing.T, v *wireVector) {
 		testWellKnownVector(t, v, "https://tr.example.com")
 	},
-	"ssf/ssf-7.2.1-ex2-discovery-request-with-path.json": func(t *testing.T, v *vector) {
+	"ssf/ssf-7.2.1-ex2-discovery-request-with-path.json": func(t *testing.T, v *wireVector) {
 		testWellKnownVector(t, v, "https://tr.example.com/issuer1")
 		testWellKnownVector(t, v, "https://tr.example.com/issuer1/") // trailing "/" removed first
 	},
@@ -133,11 +133,11 @@ func roundTrip[T any](t *testing.T, data []byte) *T {
 	if err := json.Unmarshal(data, &x); err != nil {
 		t.Fatalf("decode %T: %v", x, err)
 	}
-	jsonEqual(t, data, mustMarshal(t, &x))
+	sameJSON(t, data, mustMarshal(t, &x))
 	return &x
 }
 
-func testAuthorizationSchemeVector(t *testing.T, v *vector) {
+func testAuthorizationSchemeVector(t *testing.T, v *wireVector) {
 	s := roundTrip[AuthorizationScheme](t, v.JSON)
 	m := Metadata{Issuer: "https://tr.example.com", AuthorizationSchemes: []AuthorizationScheme{*s}}
 	if err := m.Validate(); err != nil {
@@ -148,7 +148,7 @@ func testAuthorizationSchemeVector(t *testing.T, v *vector) {
 	}
 }
 
-func testSpecVersionVector(t *testing.T, v *vector) {
+func testSpecVersionVector(t *testing.T, v *wireVector) {
 	m := roundTrip[Metadata](t, v.JSON)
 	if m.SpecVersion != SpecVersion1_0 || m.EffectiveSpecVersion() != SpecVersion1_0 {
 		t.Errorf("spec_version = %q", m.SpecVersion)
@@ -159,7 +159,7 @@ func testSpecVersionVector(t *testing.T, v *vector) {
 	onlyMembers(t, err, "issuer")
 }
 
-func testWellKnownVector(t *testing.T, v *vector, issuer string) {
+func testWellKnownVector(t *testing.T, v *wireVector, issuer string) {
 	if v.HTTP.Method != http.MethodGet || v.HTTP.Body != "none" {
 		t.Errorf("discovery must be a GET without body (SSF-DISC-15), vector has %s body %s", v.HTTP.Method, v.HTTP.Body)
 	}
@@ -180,7 +180,7 @@ func testWellKnownVector(t *testing.T, v *vector, issuer string) {
 	}
 }
 
-func testRISCDiscoveryVector(t *testing.T, v *vector) {
+func testRISCDiscoveryVector(t *testing.T, v *wireVector) {
 	issuer := "https://" + v.header("Host")
 	want := issuer + v.HTTP.Target
 	cands, err := DiscoveryCandidateURLs(issuer)
@@ -195,7 +195,7 @@ func testRISCDiscoveryVector(t *testing.T, v *vector) {
 	}
 }
 
-func testSpecMetadataVector(t *testing.T, v *vector) {
+func testSpecMetadataVector(t *testing.T, v *wireVector) {
 	m := roundTrip[Metadata](t, v.JSON)
 	if err := m.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -227,7 +227,7 @@ func testSpecMetadataVector(t *testing.T, v *vector) {
 	}
 }
 
-func testArrayAudVector(t *testing.T, v *vector) {
+func testArrayAudVector(t *testing.T, v *wireVector) {
 	var claims struct {
 		Aud Audience `json:"aud"`
 	}
@@ -245,10 +245,10 @@ func testArrayAudVector(t *testing.T, v *vector) {
 	}
 	var raw map[string]json.RawMessage
 	_ = json.Unmarshal(v.JSON, &raw)
-	jsonEqual(t, raw["aud"], mustMarshal(t, claims.Aud))
+	sameJSON(t, raw["aud"], mustMarshal(t, claims.Aud))
 }
 
-func testCreateRequestVector(t *testing.T, v *vector) {
+func testCreateRequestVector(t *testing.T, v *wireVector) {
 	c := roundTrip[StreamConfig](t, v.JSON)
 	if err := c.ValidateRequest(); err != nil {
 		t.Errorf("ValidateRequest: %v", err)
@@ -257,13 +257,13 @@ func testCreateRequestVector(t *testing.T, v *vector) {
 		t.Errorf("create request carries Transmitter-supplied members %q (RS5)", p)
 	}
 	rs := c.ReceiverSupplied()
-	jsonEqual(t, v.JSON, mustMarshal(t, rs))
+	sameJSON(t, v.JSON, mustMarshal(t, rs))
 	if c.EffectiveDeliveryMethod() != DeliveryPush {
 		t.Errorf("EffectiveDeliveryMethod = %q", c.EffectiveDeliveryMethod())
 	}
 	// The matching response (§8.1.1.1 example 2) keeps every Receiver-supplied member.
 	resp := loadStreamConfig(t, "ssf/ssf-8.1.1.1-ex2-create-stream-response.json")
-	jsonEqual(t, v.JSON, mustMarshal(t, resp.ReceiverSupplied()))
+	sameJSON(t, v.JSON, mustMarshal(t, resp.ReceiverSupplied()))
 }
 
 func loadStreamConfig(t *testing.T, name string) *StreamConfig {
@@ -275,7 +275,7 @@ func loadStreamConfig(t *testing.T, name string) *StreamConfig {
 	return &c
 }
 
-func testStreamConfigVector(t *testing.T, v *vector) {
+func testStreamConfigVector(t *testing.T, v *wireVector) {
 	c := roundTrip[StreamConfig](t, v.JSON)
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -288,7 +288,7 @@ func testStreamConfigVector(t *testing.T, v *vector) {
 	}
 }
 
-func testStreamListVector(t *testing.T, v *vector) {
+func testStreamListVector(t *testing.T, v *wireVector) {
 	list := roundTrip[[]StreamConfig](t, v.JSON)
 	if *list == nil {
 		t.Fatal("decoded list is nil; an empty array must stay []")
@@ -300,8 +300,8 @@ func testStreamListVector(t *testing.T, v *vector) {
 	}
 }
 
-func testStreamIDQueryVector(method string) func(t *testing.T, v *vector) {
-	return func(t *testing.T, v *vector) {
+func testStreamIDQueryVector(method string) func(t *testing.T, v *wireVector) {
+	return func(t *testing.T, v *wireVector) {
 		if v.HTTP.Method != method || v.HTTP.Body != "none" || v.JSON != nil && string(v.JSON) != "null" {
 			t.Fatalf("want %s without body, vector has %s body %s", method, v.HTTP.Method, v.HTTP.Body)
 		}
@@ -315,7 +315,7 @@ func testStreamIDQueryVector(method string) func(t *testing.T, v *vector) {
 	}
 }
 
-func testNoStreamIDQueryVector(t *testing.T, v *vector) {
+func testNoStreamIDQueryVector(t *testing.T, v *wireVector) {
 	u, err := url.Parse(v.HTTP.Target)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +325,7 @@ func testNoStreamIDQueryVector(t *testing.T, v *vector) {
 	}
 }
 
-func testEmptySuccessVector(t *testing.T, v *vector) {
+func testEmptySuccessVector(t *testing.T, v *wireVector) {
 	if v.HTTP.Body != "none" {
 		t.Errorf("body = %s, want none", v.HTTP.Body)
 	}
@@ -337,7 +337,7 @@ func testEmptySuccessVector(t *testing.T, v *vector) {
 	}
 }
 
-func testUpdateRequestVector(t *testing.T, v *vector) {
+func testUpdateRequestVector(t *testing.T, v *wireVector) {
 	u := roundTrip[StreamUpdate](t, v.JSON)
 	if err := u.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -354,10 +354,10 @@ func testUpdateRequestVector(t *testing.T, v *vector) {
 		t.Fatal(err)
 	}
 	want := loadVector(t, "ssf/ssf-8.1.1.3-ex2-update-stream-response.json")
-	jsonEqual(t, want.JSON, mustMarshal(t, got))
+	sameJSON(t, want.JSON, mustMarshal(t, got))
 }
 
-func testReplaceRequestVector(t *testing.T, v *vector) {
+func testReplaceRequestVector(t *testing.T, v *wireVector) {
 	c := roundTrip[StreamConfig](t, v.JSON)
 	if err := c.ValidateRequest(); err != nil {
 		t.Errorf("ValidateRequest: %v", err)
@@ -368,10 +368,10 @@ func testReplaceRequestVector(t *testing.T, v *vector) {
 		t.Fatal(err)
 	}
 	want := loadVector(t, "ssf/ssf-8.1.1.4-ex2-replace-stream-response.json")
-	jsonEqual(t, want.JSON, mustMarshal(t, got))
+	sameJSON(t, want.JSON, mustMarshal(t, got))
 }
 
-func testStatusVector(t *testing.T, v *vector) {
+func testStatusVector(t *testing.T, v *wireVector) {
 	s := roundTrip[StreamStatus](t, v.JSON)
 	if err := s.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -381,7 +381,7 @@ func testStatusVector(t *testing.T, v *vector) {
 	}
 }
 
-func testVerifyVector(t *testing.T, v *vector) {
+func testVerifyVector(t *testing.T, v *wireVector) {
 	r := roundTrip[VerifyRequest](t, v.JSON)
 	if err := r.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -391,7 +391,7 @@ func testVerifyVector(t *testing.T, v *vector) {
 	}
 }
 
-func testPollRequestVector(t *testing.T, v *vector) {
+func testPollRequestVector(t *testing.T, v *wireVector) {
 	var r PollRequest
 	if err := json.Unmarshal(v.JSON, &r); err != nil {
 		t.Fatal(err)
@@ -411,7 +411,7 @@ func testPollRequestVector(t *testing.T, v *vector) {
 	var generic map[string]any
 	_ = json.Unmarshal(v.JSON, &generic)
 	if ri, ok := generic["returnImmediately"]; !ok || ri == true {
-		jsonEqual(t, v.JSON, mustMarshal(t, r))
+		sameJSON(t, v.JSON, mustMarshal(t, r))
 	}
 	for jti, se := range r.SetErrs {
 		if !IsRegisteredSETErrorCode(se.Err) {
@@ -423,7 +423,7 @@ func testPollRequestVector(t *testing.T, v *vector) {
 	}
 }
 
-func testPollResponseVector(t *testing.T, v *vector) {
+func testPollResponseVector(t *testing.T, v *wireVector) {
 	r := roundTrip[PollResponse](t, v.JSON)
 	if err := r.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -433,7 +433,7 @@ func testPollResponseVector(t *testing.T, v *vector) {
 	}
 }
 
-func testPollErrorVector(t *testing.T, v *vector) {
+func testPollErrorVector(t *testing.T, v *wireVector) {
 	// RFC 8936 §2.5.1: the body of a poll error is undefined and ignored.
 	err := ErrorFromResponse(v.HTTP.Status, nil, nil)
 	if !isErr(err, ErrBadRequest) {
@@ -441,7 +441,7 @@ func testPollErrorVector(t *testing.T, v *vector) {
 	}
 }
 
-func testPushRequestVector(t *testing.T, v *vector) {
+func testPushRequestVector(t *testing.T, v *wireVector) {
 	// Push framing is implemented by transmitter/push; here the vector pins the media
 	// types and that the body is one compact SET, which PollResponse.Validate's compact
 	// check also accepts.
@@ -454,13 +454,13 @@ func testPushRequestVector(t *testing.T, v *vector) {
 	}
 }
 
-func testPushAcceptedVector(t *testing.T, v *vector) {
+func testPushAcceptedVector(t *testing.T, v *wireVector) {
 	if v.HTTP.Status != http.StatusAccepted || v.HTTP.Body != "none" {
 		t.Errorf("push success is 202 with an empty body, vector has %d/%s", v.HTTP.Status, v.HTTP.Body)
 	}
 }
 
-func testSETErrorVector(t *testing.T, v *vector) {
+func testSETErrorVector(t *testing.T, v *wireVector) {
 	e := roundTrip[SETError](t, v.JSON)
 	if err := e.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -477,7 +477,7 @@ func testSETErrorVector(t *testing.T, v *vector) {
 	if rec.Code != http.StatusBadRequest || rec.Header().Get("Content-Language") == "" || rec.Header().Get("Content-Type") != "application/json" {
 		t.Errorf("WriteSETError wrote %d %v", rec.Code, rec.Header())
 	}
-	jsonEqual(t, v.JSON, rec.Body.Bytes())
+	sameJSON(t, v.JSON, rec.Body.Bytes())
 }
 
 // withOktaDomain replaces the {yourOktaDomain} placeholder.
@@ -485,7 +485,7 @@ func withOktaDomain(data []byte) []byte {
 	return []byte(strings.ReplaceAll(string(data), "{yourOktaDomain}", "example.okta.com"))
 }
 
-func testOktaTransmitterMetadata(t *testing.T, v *vector) {
+func testOktaTransmitterMetadata(t *testing.T, v *wireVector) {
 	m := roundTrip[Metadata](t, v.JSON)
 	// As published, the template host is not a valid URL host.
 	wantMemberError(t, m.Validate(), "issuer", "")
@@ -510,7 +510,7 @@ func testOktaTransmitterMetadata(t *testing.T, v *vector) {
 	}
 }
 
-func testOktaMinimalMetadata(t *testing.T, v *vector) {
+func testOktaMinimalMetadata(t *testing.T, v *wireVector) {
 	m := roundTrip[Metadata](t, v.JSON)
 	if err := m.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -530,7 +530,7 @@ func testOktaMinimalMetadata(t *testing.T, v *vector) {
 	}
 }
 
-func testGoogleMetadata(t *testing.T, v *vector) {
+func testGoogleMetadata(t *testing.T, v *wireVector) {
 	// Strict decoding changes nothing: the non-standard members stay in Extra.
 	m := roundTrip[Metadata](t, v.JSON)
 	if m.ConfigurationEndpoint != "" || m.StatusEndpoint != "" || len(m.Extra) != 3 {
@@ -586,7 +586,7 @@ func testGoogleMetadata(t *testing.T, v *vector) {
 	}
 }
 
-func testKolideMetadata(t *testing.T, v *vector) {
+func testKolideMetadata(t *testing.T, v *wireVector) {
 	m := roundTrip[Metadata](t, v.JSON)
 	if err := m.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -599,7 +599,7 @@ func testKolideMetadata(t *testing.T, v *vector) {
 	onlyMembers(t, err, "authorization_schemes")
 }
 
-func testAuthentikMetadata(t *testing.T, v *vector) {
+func testAuthentikMetadata(t *testing.T, v *wireVector) {
 	if v.Valid {
 		t.Fatal("vector is documented as invalid")
 	}
