@@ -48,7 +48,7 @@ type Common struct {
 
 // read decodes the current member into c when it is one of the common claims.
 func (c *Common) read(r *event.PayloadReader) bool {
-	switch r.Name() {
+	switch string(r.Key()) {
 	case "event_timestamp":
 		c.EventTimestamp = r.ReadTimestamp()
 	case "initiating_entity":

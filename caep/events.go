@@ -98,7 +98,7 @@ func (e TokenClaimsChange) MarshalJSON() ([]byte, error) {
 func (e *TokenClaimsChange) UnmarshalJSON(data []byte) error {
 	*e = TokenClaimsChange{}
 	return decode(EventTypeTokenClaimsChange, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		if r.Name() == "claims" {
+		if string(r.Key()) == "claims" {
 			e.Claims = r.ReadObject()
 			return true
 		}
@@ -190,7 +190,7 @@ func (e CredentialChange) MarshalJSON() ([]byte, error) {
 func (e *CredentialChange) UnmarshalJSON(data []byte) error {
 	*e = CredentialChange{}
 	return decode(EventTypeCredentialChange, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		switch r.Name() {
+		switch string(r.Key()) {
 		case "credential_type":
 			e.CredentialType = event.CredentialType(r.ReadString())
 		case "change_type":
@@ -307,7 +307,7 @@ func (e AssuranceLevelChange) MarshalJSON() ([]byte, error) {
 func (e *AssuranceLevelChange) UnmarshalJSON(data []byte) error {
 	*e = AssuranceLevelChange{}
 	return decode(EventTypeAssuranceLevelChange, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		switch r.Name() {
+		switch string(r.Key()) {
 		case "namespace":
 			e.Namespace = AssuranceNamespace(r.ReadString())
 		case "current_level":
@@ -386,7 +386,7 @@ func (e DeviceComplianceChange) MarshalJSON() ([]byte, error) {
 func (e *DeviceComplianceChange) UnmarshalJSON(data []byte) error {
 	*e = DeviceComplianceChange{}
 	return decode(EventTypeDeviceComplianceChange, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		switch r.Name() {
+		switch string(r.Key()) {
 		case "previous_status":
 			e.PreviousStatus = ComplianceStatus(r.ReadString())
 		case "current_status":
@@ -447,7 +447,7 @@ func (e SessionEstablished) MarshalJSON() ([]byte, error) {
 func (e *SessionEstablished) UnmarshalJSON(data []byte) error {
 	*e = SessionEstablished{}
 	return decode(EventTypeSessionEstablished, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		switch r.Name() {
+		switch string(r.Key()) {
 		case "fp_ua":
 			e.FingerprintUserAgent = r.ReadString()
 		case "acr":
@@ -501,7 +501,7 @@ func (e SessionPresented) MarshalJSON() ([]byte, error) {
 func (e *SessionPresented) UnmarshalJSON(data []byte) error {
 	*e = SessionPresented{}
 	return decode(EventTypeSessionPresented, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		switch r.Name() {
+		switch string(r.Key()) {
 		case "fp_ua":
 			e.FingerprintUserAgent = r.ReadString()
 		case "ext_id":
@@ -611,7 +611,7 @@ func (e RiskLevelChange) MarshalJSON() ([]byte, error) {
 func (e *RiskLevelChange) UnmarshalJSON(data []byte) error {
 	*e = RiskLevelChange{}
 	return decode(EventTypeRiskLevelChange, data, &e.Common, &e.Extra, func(r *event.PayloadReader) bool {
-		switch r.Name() {
+		switch string(r.Key()) {
 		case "risk_reason":
 			e.RiskReason = r.ReadString()
 		case "principal":

@@ -119,6 +119,17 @@ func (r *PayloadReader) syntax(err error) *Error {
 // Err returns the first error met: malformed JSON or a member of the wrong type.
 func (r *PayloadReader) Err() error { return r.err }
 
+// Key returns the current member's name as bytes, without allocating unless the name
+// holds escape sequences or invalid UTF-8. Use it to dispatch on the name:
+// `switch string(r.Key())` compares without converting. The slice aliases the data being
+// read and must not be modified.
+func (r *PayloadReader) Key() []byte {
+	if r.m.keyPlain || (bytes.IndexByte(r.m.key, '\\') < 0 && utf8.Valid(r.m.key)) {
+		return r.m.key
+	}
+	return []byte(r.Name())
+}
+
 // Name returns the current member's name.
 func (r *PayloadReader) Name() string {
 	if r.name == "" {
