@@ -181,3 +181,69 @@ func checkString(t *testing.T, s string) {
 		t.Errorf("%q: writer round-trips to %q, encoding/json to %q", s, got.S, want.S)
 	}
 }
+
+// TestReaderTypeErrors: each Read method records a wrong JSON type against the member.
+func TestReaderTypeErrors(t *testing.T) {
+	for _, tt := range []struct {
+		payload string
+		read    func(*event.PayloadReader)
+		want    string
+	}{
+		{`{"m":"x"}`, func(r *event.PayloadReader) { r.ReadTimestamp() }, `member "m" must be a JSON number of seconds, not a string`},
+		{`{"m":[1]}`, func(r *event.PayloadReader) { r.ReadLocalized() }, `member "m" must be a JSON object of language-tagged strings, not an array`},
+		{`{"m":{}}`, func(r *event.PayloadReader) { r.ReadStrings() }, `member "m" must be a JSON array of strings, not an object`},
+		{`{"m":[]}`, func(r *event.PayloadReader) { r.ReadObject() }, `member "m" must be a JSON object, not an array`},
+		{`{"m":"x"}`, func(r *event.PayloadReader) { var n int; r.ReadInto(&n) }, `member "m" is malformed: json: cannot unmarshal`},
+		{`{"m":1}`, func(r *event.PayloadReader) { r.Fail("is not allowed here", nil) }, `member "m" is not allowed here`},
+	} {
+		r, err := event.NewPayloadReader("urn:x", []byte(tt.payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			tt.read(r)
+		}
+		if err := r.Err(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Err() = %v, want %q", tt.payload, err, tt.want)
+		}
+	}
+	// null is absent for every Read method; ReadInto decodes numbers into any type.
+	r, _ := event.NewPayloadReader("urn:x", []byte(`{"a":null,"b":null,"c":null,"d":null,"e":null,"f":3}`))
+	for r.Next() {
+		switch r.Name() {
+		case "a":
+			if r.ReadTimestamp() != 0 {
+				t.Error("a")
+			}
+		case "b":
+			if r.ReadLocalized() != nil {
+				t.Error("b")
+			}
+		case "c":
+			if r.ReadStrings() != nil {
+				t.Error("c")
+			}
+		case "d":
+			if r.ReadObject() != nil {
+				t.Error("d")
+			}
+		case "e":
+			if r.ReadString() != "" {
+				t.Error("e")
+			}
+		case "f":
+			var n int
+			if r.ReadInto(&n); n != 3 {
+				t.Error("f")
+			}
+		}
+	}
+	if err := r.Err(); err != nil {
+		t.Error(err)
+	}
+	w := event.NewPayloadWriter("urn:x", nil)
+	w.Raw("r", json.RawMessage(`{`))
+	if _, err := w.Bytes(); err == nil || !strings.Contains(err.Error(), `member "r" is not valid JSON`) {
+		t.Errorf("Raw with invalid JSON: %v", err)
+	}
+}
