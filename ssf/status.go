@@ -21,15 +21,6 @@ type StreamStatus struct {
 
 const objStatus = "stream status"
 
-// knownStatus reports whether s is one of the SSF §8.1.2.1 values.
-func knownStatus(s Status) bool {
-	switch s {
-	case StatusEnabled, StatusPaused, StatusDisabled:
-		return true
-	}
-	return false
-}
-
 // MarshalJSON implements json.Marshaler; reason is omitted when empty.
 func (s StreamStatus) MarshalJSON() ([]byte, error) {
 	e := newEncoder()
@@ -74,7 +65,7 @@ func (s *StreamStatus) Validate() error {
 	switch {
 	case s.Status == "":
 		errs = append(errs, memberErr(objStatus, "status", "is required (SSF §8.1.2)"))
-	case !knownStatus(s.Status):
+	case !s.Status.Valid():
 		errs = append(errs, &MemberError{Object: objStatus, Member: "status", Err: fmt.Errorf("%q: want %q, %q or %q (SSF §8.1.2.1)", s.Status, StatusEnabled, StatusPaused, StatusDisabled)})
 	}
 	return errors.Join(errs...)
