@@ -14,6 +14,9 @@
 //     (§8.1.4.2), the [Manager] interface implemented by the in-process transmitter and by
 //     the receiver's HTTP client, and the management errors with their HTTP status codes
 //     ([HTTPStatus], [ErrorFromResponse]);
+//   - SSF §8.1.4.1 and §8.1.5: the Verification and Stream Updated events, the stream
+//     [Status] values, and [DefaultRegistry], the event registry with every CAEP, RISC
+//     and SSF event type and the legacy aliases;
 //   - RFC 8935 §2.3–2.4: the push error body [SETError] and the Security Event Token error
 //     codes;
 //   - RFC 8936 §2: [PollRequest] and [PollResponse].
@@ -29,7 +32,8 @@
 //
 // Decoding checks the JSON type of every member it knows and reports a [*MemberError]
 // naming the member when a type is wrong; a member whose value is null is treated as
-// absent; unknown members are kept in the Extra maps. Anything beyond that is lenient
+// absent; of duplicate members the last one wins; unknown members are kept in the Extra
+// maps. Anything beyond that is lenient
 // only through a named entry point ([ParseMetadataLenient]) or, where SSF requires a
 // Transmitter to accept an older form, documented on the type ([Delivery] accepts the
 // legacy RISC delivery-method URIs and member names, SSF draft history DIFF-4).
