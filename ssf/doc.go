@@ -33,8 +33,8 @@
 // Decoding checks the JSON type of every member it knows and reports a [*MemberError]
 // naming the member when a type is wrong; a member whose value is null is treated as
 // absent; of duplicate members the last one wins; unknown members are kept in the Extra
-// maps. Anything beyond that is lenient
-// only through a named entry point ([ParseMetadataLenient]) or, where SSF requires a
-// Transmitter to accept an older form, documented on the type ([Delivery] accepts the
-// legacy RISC delivery-method URIs and member names, SSF draft history DIFF-4).
+// maps. Anything beyond that is lenient only through a named entry point
+// ([ParseMetadataLenient]) or, where a Transmitter must accept what legacy Receivers
+// send, documented on the type ([Delivery] accepts the legacy RISC delivery-method URIs
+// and member names, DIFF-4).
 package ssf
