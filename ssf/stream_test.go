@@ -161,6 +161,21 @@ func TestDeliveryLegacyInput(t *testing.T) {
 	}
 	var d Delivery
 	wantMemberError(t, json.Unmarshal([]byte(`{"url":"https://r.example"}`), &d), "method", "is required")
+	for _, tc := range []struct {
+		method     string
+		push, poll bool
+	}{
+		{DeliveryPush, true, false},
+		{LegacyDeliveryPush, true, false},
+		{DeliveryPoll, false, true},
+		{"http://schemas.openid.net/secevent/risc/delivery-method/poll", false, true},
+		{"urn:example:webhook", false, false},
+	} {
+		d := Delivery{Method: tc.method}
+		if d.IsPush() != tc.push || d.IsPoll() != tc.poll {
+			t.Errorf("%s: IsPush %v IsPoll %v", tc.method, d.IsPush(), d.IsPoll())
+		}
+	}
 }
 
 func TestDeliveryValidate(t *testing.T) {
