@@ -328,7 +328,12 @@ type encoder struct {
 	first bool
 }
 
-func newEncoder() *encoder { return &encoder{buf: append(make([]byte, 0, 256), '{'), first: true} }
+func newEncoder() *encoder { return newEncoderSize(256) }
+
+// newEncoderSize returns an encoder whose buffer starts with capacity n.
+func newEncoderSize(n int) *encoder {
+	return &encoder{buf: append(make([]byte, 0, n), '{'), first: true}
+}
 
 func (e *encoder) name(n string) {
 	if !e.first {
@@ -412,6 +417,14 @@ func appendStrings(b []byte, v []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonSafe[c] is true for the ASCII bytes appendJSONString copies unescaped.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string the way encoding/json writes it
 // (HTML-safe, invalid UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped).
 func appendJSONString(b []byte, s string) []byte {
@@ -420,7 +433,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if jsonSafe[c] {
 				i++
 				continue
 			}

@@ -303,7 +303,11 @@ const objPollResponse = "poll response"
 
 // MarshalJSON implements json.Marshaler; sets is written in jti order.
 func (r PollResponse) MarshalJSON() ([]byte, error) {
-	e := newEncoder()
+	size := 64
+	for jti, set := range r.Sets {
+		size += len(jti) + len(set) + 6
+	}
+	e := newEncoderSize(size)
 	e.name("sets")
 	e.buf = append(e.buf, '{')
 	for i, jti := range sortedKeys(r.Sets) {
