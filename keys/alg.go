@@ -76,6 +76,11 @@ func describeKey(key any) string {
 	}
 }
 
+// describeType names a public key's type without saying "public": "EC P-256 key".
+func describeType(pub crypto.PublicKey) string {
+	return strings.TrimSuffix(describeKey(pub), " public key") + " key"
+}
+
 func rsaBits(k *rsa.PublicKey) int {
 	if k == nil || k.N == nil {
 		return 0
@@ -180,7 +185,7 @@ func unsupportedSignatureAlg(alg string) error {
 func resolveSignatureAlg(alg string, pub crypto.PublicKey) (string, error) {
 	fits := signatureAlgs(pub, false)
 	if len(fits) == 0 {
-		return "", fmt.Errorf("%w: %s cannot sign", ErrUnsupportedKey, describeKey(pub))
+		return "", fmt.Errorf("%w: %s cannot sign", ErrUnsupportedKey, describeType(pub))
 	}
 	if alg == "" {
 		return fits[0], nil
@@ -189,7 +194,7 @@ func resolveSignatureAlg(alg string, pub crypto.PublicKey) (string, error) {
 		return "", unsupportedSignatureAlg(alg)
 	}
 	if !slices.Contains(fits, alg) {
-		return "", fmt.Errorf("%w: %s needs %s, not %s", ErrAlgorithmMismatch, describeKey(pub), strings.Join(fits, " or "), alg)
+		return "", fmt.Errorf("%w: %s needs %s, not %s", ErrAlgorithmMismatch, describeType(pub), strings.Join(fits, " or "), alg)
 	}
 	return alg, nil
 }
@@ -209,7 +214,7 @@ func encryptionAlgs(pub crypto.PublicKey) []string {
 func resolveEncryptionAlg(alg string, pub crypto.PublicKey) (string, error) {
 	fits := encryptionAlgs(pub)
 	if len(fits) == 0 {
-		return "", fmt.Errorf("%w: %s cannot be used for JWE key management (supported: RSA for RSA-OAEP-256, EC for ECDH-ES)", ErrUnsupportedKey, describeKey(pub))
+		return "", fmt.Errorf("%w: %s cannot be used for JWE key management (supported: RSA for RSA-OAEP-256, EC for ECDH-ES)", ErrUnsupportedKey, describeType(pub))
 	}
 	if alg == "" {
 		return fits[0], nil
@@ -218,7 +223,7 @@ func resolveEncryptionAlg(alg string, pub crypto.PublicKey) (string, error) {
 		return "", fmt.Errorf("%w: %q (supported key management algorithms: RSA-OAEP-256, ECDH-ES)", ErrUnsupportedAlgorithm, alg)
 	}
 	if !slices.Contains(fits, alg) {
-		return "", fmt.Errorf("%w: %s needs %s, not %s", ErrAlgorithmMismatch, describeKey(pub), strings.Join(fits, " or "), alg)
+		return "", fmt.Errorf("%w: %s needs %s, not %s", ErrAlgorithmMismatch, describeType(pub), strings.Join(fits, " or "), alg)
 	}
 	return alg, nil
 }

@@ -114,7 +114,7 @@ func checkVerificationJWK(jwk *jose.JSONWebKey) error {
 			return fmt.Errorf("%w: alg %q is a key encryption algorithm", ErrKeyUse, alg)
 		}
 		if fits := signatureAlgs(jwk.Key, true); !slices.Contains(fits, alg) {
-			return fmt.Errorf("%w: %s needs %s, not %q", ErrAlgorithmMismatch, describeKey(jwk.Key), strings.Join(fits, " or "), alg)
+			return fmt.Errorf("%w: %s needs %s, not %q", ErrAlgorithmMismatch, describeType(jwk.Key), strings.Join(fits, " or "), alg)
 		}
 	}
 	return nil

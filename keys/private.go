@@ -198,7 +198,8 @@ func parsePrivateJWK(data []byte, wantUse string) (jose.JSONWebKey, error) {
 	if err := jwk.UnmarshalJSON(data); err != nil {
 		// go-jose's JWK errors name the malformed member, never its value.
 		if errors.Is(err, jose.ErrUnsupportedKeyType) {
-			return none, fmt.Errorf("%w: kty %q: %v", ErrUnsupportedKey, kty, err)
+			crv, _ := stringMember(members, "crv")
+			return none, fmt.Errorf("%w: kty %q crv %q: %v", ErrUnsupportedKey, kty, crv, err)
 		}
 		return none, fmt.Errorf("%w: %v", ErrInvalidJWK, err)
 	}

@@ -402,6 +402,9 @@ func (r *RemoteKeySet) startLocked(now time.Time) *fetchCall {
 func (r *RemoteKeySet) run(c *fetchCall, prev *remoteSnapshot) {
 	defer r.wg.Done()
 	s, notModified, err := r.fetch(prev)
+	if err != nil && r.ctx.Err() != nil {
+		err = fmt.Errorf("%w: the fetch in flight was canceled: %w", ErrClosed, err)
+	}
 	r.mu.Lock()
 	if err != nil {
 		r.retryAfter = r.now().Add(r.minRetry)
@@ -415,7 +418,7 @@ func (r *RemoteKeySet) run(c *fetchCall, prev *remoteSnapshot) {
 	c.err = err
 	haveKeys := r.snap.Load() != nil
 	r.mu.Unlock()
-	close(c.done)
+	defer close(c.done) // after logging, so that a waiter sees the log
 
 	switch {
 	case err != nil && haveKeys:

@@ -139,7 +139,8 @@ func parseVerificationJWK(data []byte) (jwk jose.JSONWebKey, kid string, skip, e
 	}
 	if err := jwk.UnmarshalJSON(data); err != nil {
 		if errors.Is(err, jose.ErrUnsupportedKeyType) {
-			return jwk, kid, fmt.Errorf("%w: kty %q: %v", ErrUnsupportedKey, kty, err), nil
+			crv, _ := stringMember(members, "crv")
+			return jwk, kid, fmt.Errorf("%w: kty %q crv %q: %v", ErrUnsupportedKey, kty, crv, err), nil
 		}
 		return jwk, kid, fmt.Errorf("%w: %v", ErrInvalidJWK, err), nil
 	}
