@@ -84,9 +84,12 @@ func (ix *keyIndex) missError(kid string) error {
 	return fmt.Errorf("%w: %q", ErrUnknownKeyID, shortKID(kid))
 }
 
-// jwks returns a fresh JWK Set of the keys (callers may modify it).
+// jwks returns a fresh JWK Set of the keys (callers may modify it). An empty set has an
+// empty, non-nil slice so that it encodes as {"keys":[]}.
 func (ix *keyIndex) jwks() jose.JSONWebKeySet {
-	return jose.JSONWebKeySet{Keys: slices.Clone(ix.all)}
+	keys := make([]jose.JSONWebKey, len(ix.all))
+	copy(keys, ix.all)
+	return jose.JSONWebKeySet{Keys: keys}
 }
 
 // refuseJWK reports keys that make a whole verification JWK Set invalid: symmetric keys

@@ -249,6 +249,10 @@ func TestStaticKeySetEmpty(t *testing.T) {
 	if _, err := set.Keys(context.Background(), ""); !errors.Is(err, ErrUnknownKeyID) {
 		t.Errorf("Keys(\"\") on an empty set = %v, want ErrUnknownKeyID", err)
 	}
+	// Found by FuzzParseJWKS: an empty set must encode as {"keys":[]}, not null.
+	if out, err := json.Marshal(set.JWKS()); err != nil || string(out) != `{"keys":[]}` {
+		t.Errorf("empty JWKS encodes as %s, %v", out, err)
+	}
 }
 
 func TestNewStaticKeySet(t *testing.T) {
