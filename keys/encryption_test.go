@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -74,8 +76,12 @@ func TestDecryptionKeyRoundTrips(t *testing.T) {
 					t.Errorf("%s key: Decrypt = %q, %v", name, plain, err)
 				}
 			}
-			if s := k.String(); !strings.Contains(s, k.KeyID()) || strings.Contains(s, "PRIVATE") {
-				t.Errorf("String() = %q", s)
+			var logged strings.Builder
+			slog.New(slog.NewTextHandler(&logged, nil)).Info("key", "key", k)
+			for _, s := range []string{k.String(), fmt.Sprintf("%v %+v %#v", k, *k, k), logged.String()} {
+				if !strings.Contains(s, k.KeyID()) || strings.Contains(s, "PRIVATE") || strings.Contains(s, "{0x") {
+					t.Errorf("output shows more than kid and alg: %q", s)
+				}
 			}
 		})
 	}

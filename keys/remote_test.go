@@ -894,3 +894,26 @@ func TestRemoteRealClock(t *testing.T) {
 		t.Errorf("untrusted certificate: %v, want ErrFetch", err)
 	}
 }
+
+// TestRemoteUnknownKidRefreshFails: when the refresh an unknown kid causes fails, the
+// error says both things, and the cached keys stay.
+func TestRemoteUnknownKidRefreshFails(t *testing.T) {
+	tk, ks := transmitterKeys(t, "a")
+	srv := newJWKSServer(t, marshalJWKS(t, tk))
+	clock := newFakeClock()
+	r := newRemote(t, srv, clock, RemoteOptions{})
+	ctx := context.Background()
+	if _, err := r.Keys(ctx, ks[0].KeyID()); err != nil {
+		t.Fatal(err)
+	}
+	srv.update(func(s *jwksServer) { s.status = http.StatusBadGateway })
+	clock.Advance(2 * time.Minute)
+	_, err := r.Keys(ctx, "rotated")
+	if !errors.Is(err, ErrUnknownKeyID) || !errors.Is(err, ErrFetch) {
+		t.Errorf("Keys(rotated) = %v, want ErrUnknownKeyID and ErrFetch", err)
+	}
+	if _, err := r.Keys(ctx, ks[0].KeyID()); err != nil {
+		t.Errorf("cached key lost: %v", err)
+	}
+	expectFetches(t, srv, 2)
+}

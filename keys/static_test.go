@@ -287,3 +287,16 @@ func TestNewStaticKeySet(t *testing.T) {
 func publicOfWeak(t *testing.T, kid string) jose.JSONWebKey {
 	return jose.JSONWebKey{Key: &weakRSAKey(t).PublicKey, KeyID: kid, Algorithm: "RS256", Use: "sig"}
 }
+
+// TestLongKidTruncated: an attacker-chosen kid is shortened in errors.
+func TestLongKidTruncated(t *testing.T) {
+	set, err := ParseJWKS([]byte(`{"keys":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("k", 10000)
+	_, err = set.Keys(context.Background(), long)
+	if !errors.Is(err, ErrUnknownKeyID) || len(err.Error()) > 200 {
+		t.Errorf("error of %d bytes: %.120v", len(err.Error()), err)
+	}
+}
