@@ -141,7 +141,7 @@ func (d *decoder) nested(raw []byte, p place) (Identifier, error) {
 
 // object decodes one identifier from its members.
 func (d *decoder) object(ms []member, p place) (Identifier, error) {
-	format, err := d.format(ms, p)
+	format, carrier, err := d.format(ms, p)
 	if err != nil {
 		return nil, err
 	}
@@ -150,21 +150,21 @@ func (d *decoder) object(ms []member, p place) (Identifier, error) {
 	}
 	switch format {
 	case FormatAccount:
-		v, extra, err := d.strings(FormatAccount, ms, namesURI)
+		v, extra, err := d.strings(FormatAccount, ms, carrier, namesURI)
 		if err != nil {
 			return nil, err
 		}
 		id := &Account{URI: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatEmail:
-		v, extra, err := d.strings(FormatEmail, ms, namesEmail)
+		v, extra, err := d.strings(FormatEmail, ms, carrier, namesEmail)
 		if err != nil {
 			return nil, err
 		}
 		id := &Email{Email: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatIssSub:
-		v, extra, err := d.strings(FormatIssSub, ms, namesIssSub)
+		v, extra, err := d.strings(FormatIssSub, ms, carrier, namesIssSub)
 		if err != nil {
 			return nil, err
 		}
@@ -176,55 +176,55 @@ func (d *decoder) object(ms []member, p place) (Identifier, error) {
 			names = namesOpaqueSub
 			d.used |= LenientOpaqueSub
 		}
-		v, extra, err := d.strings(FormatOpaque, ms, names)
+		v, extra, err := d.strings(FormatOpaque, ms, carrier, names)
 		if err != nil {
 			return nil, err
 		}
 		id := &Opaque{ID: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatPhoneNumber:
-		v, extra, err := d.strings(FormatPhoneNumber, ms, namesPhone)
+		v, extra, err := d.strings(FormatPhoneNumber, ms, carrier, namesPhone)
 		if err != nil {
 			return nil, err
 		}
 		id := &PhoneNumber{PhoneNumber: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatDID:
-		v, extra, err := d.strings(FormatDID, ms, namesDID)
+		v, extra, err := d.strings(FormatDID, ms, carrier, namesDID)
 		if err != nil {
 			return nil, err
 		}
 		id := &DID{URL: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatURI:
-		v, extra, err := d.strings(FormatURI, ms, namesURI)
+		v, extra, err := d.strings(FormatURI, ms, carrier, namesURI)
 		if err != nil {
 			return nil, err
 		}
 		id := &URI{URI: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatJWTID:
-		v, extra, err := d.strings(FormatJWTID, ms, namesJWTID)
+		v, extra, err := d.strings(FormatJWTID, ms, carrier, namesJWTID)
 		if err != nil {
 			return nil, err
 		}
 		id := &JWTID{Iss: v[0], JTI: v[1], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatSAMLAssertionID:
-		v, extra, err := d.strings(FormatSAMLAssertionID, ms, namesSAML)
+		v, extra, err := d.strings(FormatSAMLAssertionID, ms, carrier, namesSAML)
 		if err != nil {
 			return nil, err
 		}
 		id := &SAMLAssertionID{Issuer: v[0], AssertionID: v[1], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatIPAddresses:
-		return d.ipAddresses(ms)
+		return d.ipAddresses(ms, carrier)
 	case FormatAliases:
-		return d.aliases(ms)
+		return d.aliases(ms, carrier)
 	case FormatComplex:
-		return d.complex(ms)
+		return d.complex(ms, carrier)
 	}
-	return d.raw(format, ms)
+	return d.raw(format, ms, carrier)
 }
 
 // valid returns id, or the validation error.
@@ -248,13 +248,16 @@ var (
 	namesSAML      = []string{"issuer", "assertion_id"}
 )
 
-// skip reports whether m is the member that carried the format.
-func (d *decoder) skip(m *member) bool {
-	return m.is("format") || d.lenient && m.is("subject_type")
+// skip reports whether m is the member that carried the format (carrier is empty for a
+// Complex Subject without one).
+func skip(m *member, carrier string) bool {
+	return carrier != "" && m.is(carrier)
 }
 
-// format determines the format name of an identifier object.
-func (d *decoder) format(ms []member, p place) (string, error) {
+// format determines the format name of an identifier object and the name of the member
+// that carried it: "format", or in lenient mode "subject_type" when "format" is absent
+// (a "subject_type" next to "format" is an ordinary extra member, as in Parse).
+func (d *decoder) format(ms []member, p place) (name, carrier string, err error) {
 	var fm, st *member
 	for i := range ms {
 		switch {
@@ -264,67 +267,36 @@ func (d *decoder) format(ms []member, p place) (string, error) {
 			st = &ms[i]
 		}
 	}
-	if !d.lenient {
-		if fm == nil {
-			switch {
-			case st != nil:
-				return "", memberError("", "format", `is missing (found the legacy member "subject_type"; ParseLenient accepts it)`)
-			case p == placeTop && legacyComplex(ms):
-				return "", memberError("", "format", `is missing (looks like a Complex Subject without "format":"complex"; ParseLenient accepts it)`)
-			}
-			return "", memberError("", "format", "is missing")
-		}
-		name, err := formatValue(fm, "format")
-		if err != nil {
-			return "", err
-		}
-		if canonical, ok := legacyFormat(name); ok {
-			return "", memberError(name, "format", "is a legacy name of "+strconv.Quote(canonical)+" (DIFF-9); ParseLenient accepts it")
-		}
-		return name, nil
-	}
-	var name string
 	switch {
 	case fm != nil:
-		var err error
-		if name, err = formatValue(fm, "format"); err != nil {
-			return "", err
+		carrier = "format"
+		if name, err = formatValue(fm, carrier); err != nil {
+			return "", "", err
 		}
-		if st != nil {
-			legacy, err := formatValue(st, "subject_type")
-			if err != nil {
-				return "", err
-			}
-			if normalizeFormat(legacy) != normalizeFormat(name) {
-				return "", memberError("", "subject_type", "is "+strconv.Quote(legacy)+" but \"format\" is "+strconv.Quote(name))
-			}
-			d.used |= LenientSubjectType
-		}
+	case !d.lenient && st != nil:
+		return "", "", memberError("", "format", `is missing (found the legacy member "subject_type"; ParseLenient accepts it)`)
+	case !d.lenient && p == placeTop && legacyComplex(ms):
+		return "", "", memberError("", "format", `is missing (looks like a Complex Subject without "format":"complex"; ParseLenient accepts it)`)
 	case st != nil:
-		var err error
-		if name, err = formatValue(st, "subject_type"); err != nil {
-			return "", err
+		carrier = "subject_type"
+		if name, err = formatValue(st, carrier); err != nil {
+			return "", "", err
 		}
 		d.used |= LenientSubjectType
 	case p == placeTop && legacyComplex(ms):
 		d.used |= LenientComplexWithoutFormat
-		return FormatComplex, nil
+		return FormatComplex, "", nil
 	default:
-		return "", memberError("", "format", "is missing")
+		return "", "", memberError("", "format", "is missing")
 	}
 	if canonical, ok := legacyFormat(name); ok {
+		if !d.lenient {
+			return "", "", memberError(name, "format", "is a legacy name of "+strconv.Quote(canonical)+" (DIFF-9); ParseLenient accepts it")
+		}
 		d.used |= LenientLegacyFormatName
 		name = canonical
 	}
-	return name, nil
-}
-
-// normalizeFormat maps a legacy format name to its registered name.
-func normalizeFormat(name string) string {
-	if canonical, ok := legacyFormat(name); ok {
-		return canonical
-	}
-	return name
+	return name, carrier, nil
 }
 
 // formatValue decodes the string value of the member carrying the format. Known names
@@ -405,13 +377,13 @@ func hasString(ms []member, name string) bool {
 // strings decodes the declared string members names (at most two) of format; every
 // other member except the format member becomes an extra member. A declared member that
 // is missing or not a string is an error.
-func (d *decoder) strings(format string, ms []member, names []string) ([2]string, extraMembers, error) {
+func (d *decoder) strings(format string, ms []member, carrier string, names []string) ([2]string, extraMembers, error) {
 	var vals [2]string
 	var seen uint8
 	var extra extraMembers
 	for i := range ms {
 		m := &ms[i]
-		if d.skip(m) {
+		if skip(m, carrier) {
 			continue
 		}
 		declared := false
@@ -443,12 +415,12 @@ func rawMember(m *member) RawMember {
 	return RawMember{Name: string(m.name), Value: compactJSON(make([]byte, 0, len(m.value)), m.value)}
 }
 
-func (d *decoder) ipAddresses(ms []member) (Identifier, error) {
+func (d *decoder) ipAddresses(ms []member, carrier string) (Identifier, error) {
 	id := &IPAddresses{}
 	found := false
 	for i := range ms {
 		m := &ms[i]
-		if d.skip(m) {
+		if skip(m, carrier) {
 			continue
 		}
 		if !m.is(FormatIPAddresses) {
@@ -478,12 +450,12 @@ func (d *decoder) ipAddresses(ms []member) (Identifier, error) {
 	return valid(id, id.Validate())
 }
 
-func (d *decoder) aliases(ms []member) (Identifier, error) {
+func (d *decoder) aliases(ms []member, carrier string) (Identifier, error) {
 	id := &Aliases{}
 	found := false
 	for i := range ms {
 		m := &ms[i]
-		if d.skip(m) {
+		if skip(m, carrier) {
 			continue
 		}
 		if !m.is("identifiers") {
@@ -521,12 +493,12 @@ func (d *decoder) aliases(ms []member) (Identifier, error) {
 	return id, nil
 }
 
-func (d *decoder) complex(ms []member) (Identifier, error) {
+func (d *decoder) complex(ms []member, carrier string) (Identifier, error) {
 	c := &Complex{}
 	n := 0
 	for i := range ms {
 		m := &ms[i]
-		if d.skip(m) {
+		if skip(m, carrier) {
 			continue
 		}
 		if len(m.name) == 0 {
@@ -576,11 +548,11 @@ func (c *Complex) fieldBytes(name []byte) *Identifier {
 	return nil
 }
 
-func (d *decoder) raw(format string, ms []member) (Identifier, error) {
+func (d *decoder) raw(format string, ms []member, carrier string) (Identifier, error) {
 	r := &Raw{FormatName: format}
 	for i := range ms {
 		m := &ms[i]
-		if d.skip(m) {
+		if skip(m, carrier) {
 			continue
 		}
 		r.Members = append(r.Members, rawMember(m))
