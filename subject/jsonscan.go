@@ -427,7 +427,13 @@ func (s *scanner) skipString() (escaped bool, err error) {
 		switch {
 		case c == '"':
 			if nonASCII && !utf8.Valid(d[start:s.pos]) {
-				return false, s.syntaxError("string is not valid UTF-8")
+				for s.pos = start; ; {
+					r, size := utf8.DecodeRune(d[s.pos:])
+					if r == utf8.RuneError && size <= 1 {
+						return false, s.syntaxError("string is not valid UTF-8")
+					}
+					s.pos += size
+				}
 			}
 			s.pos++
 			return escaped, nil
@@ -462,11 +468,11 @@ func (s *scanner) skipEscape() error {
 		if !ok {
 			return s.syntaxError(`invalid \u escape`)
 		}
+		if r >= 0xDC00 && r <= 0xDFFF {
+			return s.syntaxError("lone low surrogate in string")
+		}
 		s.pos += 6
 		if utf16.IsSurrogate(r) {
-			if r >= 0xDC00 {
-				return s.syntaxError("lone low surrogate in string")
-			}
 			var r2 rune
 			if s.pos+1 < len(d) && d[s.pos] == '\\' && d[s.pos+1] == 'u' {
 				r2, ok = hex4(d[s.pos+2:])

@@ -180,6 +180,9 @@ func (d *decoder) object(ms []member, p place) (Identifier, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r := checkRequired(v[0]); r != "" {
+			return nil, memberError(FormatOpaque, names[0], r)
+		}
 		id := &Opaque{ID: v[0], extraMembers: extra}
 		return valid(id, id.Validate())
 	case FormatPhoneNumber:

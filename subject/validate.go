@@ -231,7 +231,7 @@ func checkIPAddress(v string) string {
 		if v == "" {
 			return "must not be empty"
 		}
-		return "is not an IPv4 or IPv6 address: " + strings.TrimPrefix(err.Error(), "ParseAddr(")
+		return "is not an IPv4 or IPv6 address: " + err.Error()
 	}
 	if a.Zone() != "" {
 		return "is not an IPv4 or IPv6 address: has a zone"

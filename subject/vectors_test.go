@@ -236,8 +236,8 @@ func checkStrictRoundTrip(t *testing.T, raw []byte) Identifier {
 	if err != nil {
 		t.Fatalf("Marshal: %v", err)
 	}
-	if diff := cmp.Diff(jsonValue(t, raw), jsonValue(t, out)); diff != "" {
-		t.Errorf("re-encoding differs (-input +output):\n%s", diff)
+	if in, got := jsonValue(t, raw), jsonValue(t, out); !reflect.DeepEqual(in, got) {
+		t.Errorf("re-encoding differs (-input +output):\n%s", cmp.Diff(in, got))
 	}
 	if !strings.HasPrefix(string(out), `{"format":`) {
 		t.Errorf("encoding does not start with the format member: %s", out)
