@@ -263,7 +263,12 @@ func (c *Complex) MemberNames() []string {
 
 // count returns how many members are present.
 func (c *Complex) count() int {
-	n := len(c.Other)
+	n := 0
+	for _, id := range c.Other {
+		if id != nil {
+			n++
+		}
+	}
 	for _, f := range [...]Identifier{c.User, c.Device, c.Session, c.Application, c.Tenant, c.OrgUnit, c.Group} {
 		if f != nil {
 			n++

@@ -415,7 +415,7 @@ func (m *Matcher) complexEqual(a, b *Complex) bool {
 //
 // Canonical fails with an error wrapping ErrInvalid when Validate fails.
 func (m Matcher) Canonical(id Identifier) ([]byte, error) {
-	if isNil(id) {
+	if id == nil {
 		return nil, &Error{Reason: "nil identifier"}
 	}
 	if err := id.Validate(); err != nil {
