@@ -105,7 +105,6 @@ func manyMembers(n int, dup string) string {
 	return b.String()
 }
 
-
 // TestParseRejectsFormat: the "format" member (SUBJ-1) and the legacy shapes Parse
 // refuses (SUBJ-25, DIFF-6, DIFF-9, AMB-9).
 func TestParseRejectsFormat(t *testing.T) {
