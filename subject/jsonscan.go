@@ -412,6 +412,15 @@ func (s *scanner) skipNumber() error {
 	return nil
 }
 
+// plainByte marks the bytes a string can contain that need no further check: printable
+// ASCII other than the quote and the backslash.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString validates a string starting at the opening quote and leaves s.pos after the
 // closing quote. It reports whether the string contains escape sequences.
 func (s *scanner) skipString() (escaped bool, err error) {
@@ -420,6 +429,11 @@ func (s *scanner) skipString() (escaped bool, err error) {
 	start := s.pos
 	nonASCII := false
 	for {
+		i := s.pos
+		for i < len(d) && plainByte[d[i]] {
+			i++
+		}
+		s.pos = i
 		if s.pos >= len(d) {
 			return false, s.syntaxError("unterminated string")
 		}

@@ -275,7 +275,9 @@ func (m *Matcher) emailKey(a string) string {
 		if m.FoldEmailLocalCase {
 			local = lowerASCIIString(local)
 		}
-		a = local + "@" + lowerASCIIString(domain)
+		if d := lowerASCIIString(domain); d != domain || local != a[:at] {
+			a = local + "@" + d
+		}
 	}
 	if m.CanonicalizeEmail != nil {
 		a = m.CanonicalizeEmail(a)
@@ -425,7 +427,33 @@ func (m Matcher) Canonical(id Identifier) ([]byte, error) {
 	if o == nil {
 		return nil, &Error{Format: id.Format(), Reason: "does not encode to a valid subject identifier"}
 	}
-	return m.appendCanonical(make([]byte, 0, 64), o), nil
+	return m.appendCanonical(make([]byte, 0, canonicalSize(o)), o), nil
+}
+
+// canonicalSize estimates the length of a canonical form, to allocate once.
+func canonicalSize(id Identifier) int {
+	switch x := id.(type) {
+	case *Complex:
+		n := 24
+		x.each(func(name string, id Identifier) bool {
+			n += len(name) + 4 + canonicalSize(id)
+			return true
+		})
+		return n
+	case *Aliases:
+		n := 40
+		for _, el := range x.Identifiers {
+			n += canonicalSize(el) + 1
+		}
+		return n
+	case *Email:
+		return 32 + len(x.Email)
+	case *IssSub:
+		return 40 + len(x.Iss) + len(x.Sub)
+	case *Opaque:
+		return 32 + len(x.ID)
+	}
+	return 128
 }
 
 // appendCanonical appends the canonical JSON of a validated identifier of this package.
@@ -492,8 +520,12 @@ func (m *Matcher) appendCanonical(b []byte, id Identifier) []byte {
 		}
 		return append(b, "]}"...)
 	case *Complex:
-		names := x.MemberNames()
-		names = append(names, "format")
+		var buf [8]string
+		names := append(buf[:0], "format")
+		x.each(func(name string, _ Identifier) bool {
+			names = append(names, name)
+			return true
+		})
 		slices.Sort(names)
 		b = append(b, '{')
 		for i, name := range names {
