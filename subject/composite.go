@@ -8,14 +8,14 @@ import (
 // appender is implemented by this package's identifier types: append the JSON encoding
 // of an identifier that has already been validated.
 type appender interface {
-	appendJSON(b []byte) []byte
+	appendJSON(b []byte) ([]byte, error)
 }
 
 // appendIdentifier appends the encoding of a validated identifier. Identifiers of other
 // packages are encoded with their MarshalJSON, checked and compacted.
 func appendIdentifier(b []byte, id Identifier) ([]byte, error) {
 	if a, ok := id.(appender); ok {
-		return a.appendJSON(b), nil
+		return a.appendJSON(b)
 	}
 	raw, err := id.MarshalJSON()
 	if err != nil {
@@ -26,6 +26,36 @@ func appendIdentifier(b []byte, id Identifier) ([]byte, error) {
 		return nil, err
 	}
 	return compactJSON(b, raw), nil
+}
+
+// hasForeign reports whether id is, or contains, an Identifier implemented outside this
+// package.
+func hasForeign(id Identifier) bool {
+	switch x := id.(type) {
+	case *Aliases:
+		if x == nil {
+			return false
+		}
+		for _, el := range x.Identifiers {
+			if el != nil && hasForeign(el) {
+				return true
+			}
+		}
+		return false
+	case *Complex:
+		if x == nil {
+			return false
+		}
+		found := false
+		x.each(func(_ string, m Identifier) bool {
+			found = hasForeign(m)
+			return !found
+		})
+		return found
+	case appender:
+		return false
+	}
+	return id != nil
 }
 
 // isNil reports whether id is nil or a nil pointer of one of this package's types.
@@ -106,15 +136,10 @@ func (a *Aliases) MarshalJSON() ([]byte, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	return a.appendJSONChecked(make([]byte, 0, 64*len(a.Identifiers)+a.size()))
+	return a.appendJSON(make([]byte, 0, 64*len(a.Identifiers)+a.size()))
 }
 
-func (a *Aliases) appendJSON(b []byte) []byte {
-	b, _ = a.appendJSONChecked(b)
-	return b
-}
-
-func (a *Aliases) appendJSONChecked(b []byte) ([]byte, error) {
+func (a *Aliases) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatAliases)
 	b = append(b, `,"identifiers":[`...)
 	for i, id := range a.Identifiers {
@@ -357,15 +382,10 @@ func (c *Complex) MarshalJSON() ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return c.appendJSONChecked(make([]byte, 0, 24+72*c.count()))
+	return c.appendJSON(make([]byte, 0, 24+72*c.count()))
 }
 
-func (c *Complex) appendJSON(b []byte) []byte {
-	b, _ = c.appendJSONChecked(b)
-	return b
-}
-
-func (c *Complex) appendJSONChecked(b []byte) ([]byte, error) {
+func (c *Complex) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatComplex)
 	var err error
 	c.each(func(name string, id Identifier) bool {
@@ -458,12 +478,12 @@ func (r *Raw) MarshalJSON() ([]byte, error) {
 	for _, m := range r.Members {
 		n += len(m.Name) + len(m.Value) + 4
 	}
-	return r.appendJSON(make([]byte, 0, n)), nil
+	return r.appendJSON(make([]byte, 0, n))
 }
 
-func (r *Raw) appendJSON(b []byte) []byte {
+func (r *Raw) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, r.FormatName)
-	return append(appendRawMembers(b, r.Members), '}')
+	return append(appendRawMembers(b, r.Members), '}'), nil
 }
 
 // UnmarshalJSON decodes an identifier of an unknown format strictly, like Parse. It

@@ -45,10 +45,8 @@ func (e *Error) write(b *strings.Builder) {
 		b.WriteString(strconv.Quote(e.Member))
 	}
 	if e.Err != nil {
-		if e.Member != "" || e.Format != "" {
-			if e.Member != "" {
-				b.WriteString(": ")
-			}
+		if e.Member != "" {
+			b.WriteString(": ")
 		}
 		var inner *Error
 		if errors.As(e.Err, &inner) {

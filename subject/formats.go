@@ -105,13 +105,13 @@ func (a *Account) MarshalJSON() ([]byte, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	return a.appendJSON(make([]byte, 0, 32+len(a.URI)+a.size())), nil
+	return a.appendJSON(make([]byte, 0, 32+len(a.URI)+a.size()))
 }
 
-func (a *Account) appendJSON(b []byte) []byte {
+func (a *Account) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatAccount)
 	b = appendMember(b, "uri", a.URI)
-	return append(appendRawMembers(b, a.extraMembers), '}')
+	return append(appendRawMembers(b, a.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes an account identifier strictly, like Parse.
@@ -140,13 +140,13 @@ func (e *Email) MarshalJSON() ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	return e.appendJSON(make([]byte, 0, 32+len(e.Email)+e.size())), nil
+	return e.appendJSON(make([]byte, 0, 32+len(e.Email)+e.size()))
 }
 
-func (e *Email) appendJSON(b []byte) []byte {
+func (e *Email) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatEmail)
 	b = appendMember(b, "email", e.Email)
-	return append(appendRawMembers(b, e.extraMembers), '}')
+	return append(appendRawMembers(b, e.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes an email identifier strictly, like Parse.
@@ -181,14 +181,14 @@ func (s *IssSub) MarshalJSON() ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return s.appendJSON(make([]byte, 0, 40+len(s.Iss)+len(s.Sub)+s.size())), nil
+	return s.appendJSON(make([]byte, 0, 40+len(s.Iss)+len(s.Sub)+s.size()))
 }
 
-func (s *IssSub) appendJSON(b []byte) []byte {
+func (s *IssSub) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatIssSub)
 	b = appendMember(b, "iss", s.Iss)
 	b = appendMember(b, "sub", s.Sub)
-	return append(appendRawMembers(b, s.extraMembers), '}')
+	return append(appendRawMembers(b, s.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes an iss_sub identifier strictly, like Parse.
@@ -219,13 +219,13 @@ func (o *Opaque) MarshalJSON() ([]byte, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return o.appendJSON(make([]byte, 0, 32+len(o.ID)+o.size())), nil
+	return o.appendJSON(make([]byte, 0, 32+len(o.ID)+o.size()))
 }
 
-func (o *Opaque) appendJSON(b []byte) []byte {
+func (o *Opaque) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatOpaque)
 	b = appendMember(b, "id", o.ID)
-	return append(appendRawMembers(b, o.extraMembers), '}')
+	return append(appendRawMembers(b, o.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes an opaque identifier strictly, like Parse.
@@ -258,13 +258,13 @@ func (p *PhoneNumber) MarshalJSON() ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return p.appendJSON(make([]byte, 0, 48+len(p.PhoneNumber)+p.size())), nil
+	return p.appendJSON(make([]byte, 0, 48+len(p.PhoneNumber)+p.size()))
 }
 
-func (p *PhoneNumber) appendJSON(b []byte) []byte {
+func (p *PhoneNumber) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatPhoneNumber)
 	b = appendMember(b, "phone_number", p.PhoneNumber)
-	return append(appendRawMembers(b, p.extraMembers), '}')
+	return append(appendRawMembers(b, p.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes a phone_number identifier strictly, like Parse.
@@ -295,13 +295,13 @@ func (d *DID) MarshalJSON() ([]byte, error) {
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
-	return d.appendJSON(make([]byte, 0, 32+len(d.URL)+d.size())), nil
+	return d.appendJSON(make([]byte, 0, 32+len(d.URL)+d.size()))
 }
 
-func (d *DID) appendJSON(b []byte) []byte {
+func (d *DID) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatDID)
 	b = appendMember(b, "url", d.URL)
-	return append(appendRawMembers(b, d.extraMembers), '}')
+	return append(appendRawMembers(b, d.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes a did identifier strictly, like Parse.
@@ -330,13 +330,13 @@ func (u *URI) MarshalJSON() ([]byte, error) {
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
-	return u.appendJSON(make([]byte, 0, 32+len(u.URI)+u.size())), nil
+	return u.appendJSON(make([]byte, 0, 32+len(u.URI)+u.size()))
 }
 
-func (u *URI) appendJSON(b []byte) []byte {
+func (u *URI) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatURI)
 	b = appendMember(b, "uri", u.URI)
-	return append(appendRawMembers(b, u.extraMembers), '}')
+	return append(appendRawMembers(b, u.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes a uri identifier strictly, like Parse.
@@ -370,14 +370,14 @@ func (j *JWTID) MarshalJSON() ([]byte, error) {
 	if err := j.Validate(); err != nil {
 		return nil, err
 	}
-	return j.appendJSON(make([]byte, 0, 40+len(j.Iss)+len(j.JTI)+j.size())), nil
+	return j.appendJSON(make([]byte, 0, 40+len(j.Iss)+len(j.JTI)+j.size()))
 }
 
-func (j *JWTID) appendJSON(b []byte) []byte {
+func (j *JWTID) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatJWTID)
 	b = appendMember(b, "iss", j.Iss)
 	b = appendMember(b, "jti", j.JTI)
-	return append(appendRawMembers(b, j.extraMembers), '}')
+	return append(appendRawMembers(b, j.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes a jwt_id identifier strictly, like Parse.
@@ -412,14 +412,14 @@ func (s *SAMLAssertionID) MarshalJSON() ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return s.appendJSON(make([]byte, 0, 64+len(s.Issuer)+len(s.AssertionID)+s.size())), nil
+	return s.appendJSON(make([]byte, 0, 64+len(s.Issuer)+len(s.AssertionID)+s.size()))
 }
 
-func (s *SAMLAssertionID) appendJSON(b []byte) []byte {
+func (s *SAMLAssertionID) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatSAMLAssertionID)
 	b = appendMember(b, "issuer", s.Issuer)
 	b = appendMember(b, "assertion_id", s.AssertionID)
-	return append(appendRawMembers(b, s.extraMembers), '}')
+	return append(appendRawMembers(b, s.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes a saml_assertion_id identifier strictly, like Parse.
@@ -479,10 +479,10 @@ func (p *IPAddresses) MarshalJSON() ([]byte, error) {
 	for _, a := range p.Addresses {
 		n += len(a) + 3
 	}
-	return p.appendJSON(make([]byte, 0, n)), nil
+	return p.appendJSON(make([]byte, 0, n))
 }
 
-func (p *IPAddresses) appendJSON(b []byte) []byte {
+func (p *IPAddresses) appendJSON(b []byte) ([]byte, error) {
 	b = appendHead(b, FormatIPAddresses)
 	b = append(b, `,"ip-addresses":[`...)
 	for i, a := range p.Addresses {
@@ -492,7 +492,7 @@ func (p *IPAddresses) appendJSON(b []byte) []byte {
 		b = appendString(b, a)
 	}
 	b = append(b, ']')
-	return append(appendRawMembers(b, p.extraMembers), '}')
+	return append(appendRawMembers(b, p.extraMembers), '}'), nil
 }
 
 // UnmarshalJSON decodes an ip-addresses identifier strictly, like Parse.

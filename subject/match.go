@@ -423,9 +423,16 @@ func (m Matcher) Canonical(id Identifier) ([]byte, error) {
 	if err := id.Validate(); err != nil {
 		return nil, err
 	}
-	o := own(id)
-	if o == nil {
-		return nil, &Error{Format: id.Format(), Reason: "does not encode to a valid subject identifier"}
+	o := id
+	if hasForeign(id) {
+		// Identifiers of other packages are taken by their JSON, decoded strictly.
+		raw, err := id.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		if o, err = Parse(raw); err != nil {
+			return nil, err
+		}
 	}
 	return m.appendCanonical(make([]byte, 0, canonicalSize(o)), o), nil
 }

@@ -187,6 +187,21 @@ func TestForeignIdentifier(t *testing.T) {
 	if Equal(foreign{raw: `nope`}, &Email{Email: "a@b"}) {
 		t.Errorf("Equal accepted a foreign identifier with invalid JSON")
 	}
+	// A failing foreign identifier deep inside fails the whole encoding; it never
+	// yields a truncated document.
+	deep := &Complex{User: &Aliases{Identifiers: []Identifier{foreign{raw: `{"format":"email"`}}}}
+	if out, err := deep.MarshalJSON(); err == nil || !errors.Is(err, ErrInvalid) {
+		t.Errorf("MarshalJSON = %s, %v; want an error", out, err)
+	}
+	// A foreign member whose JSON is not a valid subject has no canonical form.
+	odd := &Complex{User: foreign{raw: `{"format":"email","email":"no-at-sign"}`}}
+	if key, err := Canonical(odd); err == nil {
+		t.Errorf("Canonical = %s; want an error", key)
+	}
+	key, err = Canonical(&Complex{User: f, Device: &Opaque{ID: "d"}})
+	if want := `{"device":{"format":"opaque","id":"d"},"format":"complex","user":{"email":"a@example.com","format":"email"}}`; err != nil || string(key) != want {
+		t.Errorf("Canonical = %s, %v; want %s", key, err, want)
+	}
 }
 
 // TestComplexHelpers: Members, MemberNames, Get, Set (SSF §3.3, §3.6).
