@@ -25,20 +25,20 @@ type extraMembers []RawMember
 // does not define, in input order; nil for identifiers built in code. MarshalJSON writes
 // them back after the defined members. Equal, Match and Canonical ignore them (AMB-6:
 // receivers ignore unknown members).
-func (x extraMembers) Extra() []RawMember {
-	if len(x) == 0 {
+func (x *extraMembers) Extra() []RawMember {
+	if x == nil || len(*x) == 0 {
 		return nil
 	}
-	out := make([]RawMember, len(x))
-	for i, m := range x {
+	out := make([]RawMember, len(*x))
+	for i, m := range *x {
 		out[i] = RawMember{Name: m.Name, Value: append(json.RawMessage(nil), m.Value...)}
 	}
 	return out
 }
 
-func (x extraMembers) size() int {
+func (x *extraMembers) size() int {
 	n := 0
-	for _, m := range x {
+	for _, m := range *x {
 		n += len(m.Name) + len(m.Value) + 4
 	}
 	return n

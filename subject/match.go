@@ -21,7 +21,8 @@ import (
 //     canonicalization to the recipient: see FoldEmailLocalCase, CanonicalizeEmail);
 //   - phone_number: spaces are not significant ("+1 206 555 0123" = "+12065550123");
 //   - ip-addresses: the addresses are compared as a set of parsed addresses (order,
-//     duplicates and textual form, e.g. IPv6 zero compression, are not significant);
+//     duplicates and textual form, e.g. IPv6 zero compression, are not significant;
+//     an IPv4-mapped IPv6 address such as ::ffff:10.0.0.1 is not the IPv4 address);
 //   - aliases: the identifiers are compared as a set (order and duplicates are not
 //     significant).
 //
