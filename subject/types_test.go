@@ -389,3 +389,39 @@ func TestErrorMessage(t *testing.T) {
 		t.Errorf("errors.Is does not see ErrInvalid and the cause")
 	}
 }
+
+// TestNilReceivers: a nil pointer of every type fails Validate and MarshalJSON with an
+// error naming the type, and never matches.
+func TestNilReceivers(t *testing.T) {
+	for _, tc := range []struct {
+		id   Identifier
+		want string
+	}{
+		{(*Account)(nil), "subject: account: nil *Account"},
+		{(*Email)(nil), "subject: email: nil *Email"},
+		{(*IssSub)(nil), "subject: iss_sub: nil *IssSub"},
+		{(*Opaque)(nil), "subject: opaque: nil *Opaque"},
+		{(*PhoneNumber)(nil), "subject: phone_number: nil *PhoneNumber"},
+		{(*DID)(nil), "subject: did: nil *DID"},
+		{(*URI)(nil), "subject: uri: nil *URI"},
+		{(*JWTID)(nil), "subject: jwt_id: nil *JWTID"},
+		{(*SAMLAssertionID)(nil), "subject: saml_assertion_id: nil *SAMLAssertionID"},
+		{(*IPAddresses)(nil), "subject: ip-addresses: nil *IPAddresses"},
+		{(*Aliases)(nil), "subject: aliases: nil *Aliases"},
+		{(*Complex)(nil), "subject: complex: nil *Complex"},
+		{(*Raw)(nil), "subject: nil *Raw"},
+	} {
+		if err := tc.id.Validate(); err == nil || err.Error() != tc.want {
+			t.Errorf("%T.Validate() = %v, want %s", tc.id, err, tc.want)
+		}
+		if _, err := tc.id.MarshalJSON(); err == nil || err.Error() != tc.want {
+			t.Errorf("%T.MarshalJSON() error = %v, want %s", tc.id, err, tc.want)
+		}
+		if Match(tc.id, tc.id) || Equal(tc.id, &Opaque{ID: "x"}) {
+			t.Errorf("%T nil matched", tc.id)
+		}
+		if hasForeign(tc.id) {
+			t.Errorf("%T nil counted as foreign", tc.id)
+		}
+	}
+}
