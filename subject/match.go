@@ -44,10 +44,12 @@ type Matcher struct {
 	// Zero value: no further canonicalization.
 	CanonicalizeEmail func(address string) string
 
-	// RequireCommonMember makes two Complex Subjects that have no member name in common
-	// not match. Zero value: they match, as the SSF §8.1.3.1 rule says when read
-	// literally (every member is absent in one of them).
-	RequireCommonMember bool
+	// AllowDisjointComplex makes two Complex Subjects that have no member name in common
+	// match, as the SSF §8.1.3.1 rule says when read literally (every member is absent in
+	// one of them). Zero value: they do not match, so that a receiver that added
+	// {"tenant": T} does not receive events about {"user": U} that name no tenant at all
+	// (an information-harvesting risk, SSF §9.2).
+	AllowDisjointComplex bool
 
 	// SeparateSimpleAndComplex makes a simple subject never match a Complex Subject.
 	// Zero value: a simple subject matches a Complex Subject that has a member identical
@@ -74,8 +76,8 @@ func Canonical(id Identifier) ([]byte, error) { return Matcher{}.Canonical(id) }
 //
 //   - two simple subjects match when they are identical (see Matcher);
 //   - two Complex Subjects match when every member name present in both has identical
-//     members in both (a member absent from either is a wildcard), subject to
-//     RequireCommonMember;
+//     members in both (a member absent from either is a wildcard), and at
+//     least one member name is present in both (unless AllowDisjointComplex is set);
 //   - a simple subject and a Complex Subject match when one of the complex subject's
 //     members is identical to the simple one, unless SeparateSimpleAndComplex is set;
 //   - aliases match a subject when any of their identifiers matches it; this also holds
@@ -147,7 +149,7 @@ func (m *Matcher) complexMatch(a, b *Complex) bool {
 			return false
 		}
 	}
-	return common || !m.RequireCommonMember
+	return common || m.AllowDisjointComplex
 }
 
 // hasMatchingMember reports whether a member of c matches the simple subject s.

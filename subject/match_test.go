@@ -48,7 +48,7 @@ func stripPlusTag(a string) string {
 func TestMatch(t *testing.T) {
 	fold := Matcher{FoldEmailLocalCase: true}
 	hook := Matcher{CanonicalizeEmail: stripPlusTag}
-	common := Matcher{RequireCommonMember: true}
+	literal := Matcher{AllowDisjointComplex: true}
 	separate := Matcher{SeparateSimpleAndComplex: true}
 	cases := []struct {
 		name string
@@ -102,10 +102,10 @@ func TestMatch(t *testing.T) {
 		{"complex other member absent", Matcher{}, complexOf(`"user":`+jdoe, `"team":{"format":"opaque","id":"t1"}`), complexOf(`"user":` + jdoe), true},
 		{"complex aliases member", Matcher{}, complexOf(`"user":` + aliasesOf(phone, jdoe)), complexOf(`"user":`+jdoe, `"tenant":`+tenantA), true},
 		{"complex aliases member no match", Matcher{}, complexOf(`"user":` + aliasesOf(phone)), complexOf(`"user":` + jdoe), false},
-		{"complex disjoint members match (literal rule)", Matcher{}, complexOf(`"tenant":` + tenantA), complexOf(`"user":` + jdoe), true},
-		{"complex disjoint members, RequireCommonMember", common, complexOf(`"tenant":` + tenantA), complexOf(`"user":` + jdoe), false},
-		{"complex common member, RequireCommonMember", common, complexOf(`"tenant":` + tenantA), complexOf(`"tenant":`+tenantA, `"user":`+jdoe), true},
-		{"complex disjoint other members, RequireCommonMember", common, complexOf(`"x":` + tenantA), complexOf(`"y":` + tenantA), false},
+		{"complex disjoint members match (literal rule)", literal, complexOf(`"tenant":` + tenantA), complexOf(`"user":` + jdoe), true},
+		{"complex disjoint members, default rule", Matcher{}, complexOf(`"tenant":` + tenantA), complexOf(`"user":` + jdoe), false},
+		{"complex common member, default rule", Matcher{}, complexOf(`"tenant":` + tenantA), complexOf(`"tenant":`+tenantA, `"user":`+jdoe), true},
+		{"complex disjoint other members, default rule", Matcher{}, complexOf(`"x":` + tenantA), complexOf(`"y":` + tenantA), false},
 
 		// Simple and complex: the simple subject matches a member identical to it.
 		{"simple in complex", Matcher{}, jdoe, complexOf(`"user":`+jdoeUpper, `"device":`+tenantA), true},
@@ -142,8 +142,11 @@ func TestMatchNil(t *testing.T) {
 		t.Errorf("Canonical(nil) succeeded")
 	}
 	// Nil members and elements are skipped, not matched.
-	if Match(&Complex{User: e, Device: nil}, &Complex{Device: e}) != true {
-		t.Errorf("disjoint complex with a nil member should match")
+	if (Matcher{AllowDisjointComplex: true}).Match(&Complex{User: e, Device: nil}, &Complex{Device: e}) != true {
+		t.Errorf("disjoint complex with a nil member should match under the literal rule")
+	}
+	if Match(&Complex{User: e, Device: nil}, &Complex{Device: e}) {
+		t.Errorf("a nil member counted as a common member")
 	}
 	if Match(&Aliases{Identifiers: []Identifier{nil}}, e) {
 		t.Errorf("nil alias matched")
