@@ -131,16 +131,33 @@ func FuzzPollRequest(f *testing.F) {
 	})
 }
 
-// FuzzMessages covers the remaining parsers: status, verification request, audience and
-// the error-body reader of ErrorFromResponse.
+// FuzzMessages covers the remaining parsers: status, verification and subject requests
+// (strict and lenient), audience and the error-body reader of ErrorFromResponse.
 func FuzzMessages(f *testing.F) {
 	addVectorSeeds(f, "status", "request", "error")
 	f.Add([]byte(`["a","b"]`))
 	f.Add([]byte(`{"error":"not_found","error_description":"x"}`))
+	f.Add([]byte(`{"stream_id":"s","subject":{"user":{"subject_type":"iss-sub","iss":"https://i.example","sub":"u"}},"verified":false}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		stable(t, data, func(s *StreamStatus) error { return s.Validate() })
 		stable(t, data, func(r *VerifyRequest) error { return r.Validate() })
 		stable(t, data, func(a *Audience) error { _ = a.Contains("x"); return a.validate() })
+		stable(t, data, func(r *AddSubjectRequest) error { _ = r.IsVerified(); return r.Validate() }, subjectComparer)
+		stable(t, data, func(r *RemoveSubjectRequest) error { return r.Validate() }, subjectComparer)
+		// A lenient result encodes and then decodes strictly to the same request.
+		if r, _, err := ParseAddSubjectRequestLenient(data); err == nil {
+			enc, err := json.Marshal(r)
+			if err != nil {
+				t.Fatalf("lenient add-subject request does not encode: %v", err)
+			}
+			var again AddSubjectRequest
+			if err := json.Unmarshal(enc, &again); err != nil {
+				t.Fatalf("normalized request %s is not strict: %v", enc, err)
+			}
+			if d := cmp.Diff(r, &again, subjectComparer, rawJSONComparer); d != "" {
+				t.Fatal(d)
+			}
+		}
 		for _, status := range []int{400, 429} {
 			err := ErrorFromResponse(status, nil, data)
 			if HTTPStatus(err) != status {

@@ -109,3 +109,104 @@ func validateSubjectRequest(object, streamID string, id subject.Identifier) erro
 	}
 	return errors.Join(errs...)
 }
+
+// UnmarshalJSON implements json.Unmarshaler. The subject is parsed strictly with
+// subject.Parse (SSF 1.0 Final shapes only); [ParseAddSubjectRequestLenient] also
+// accepts legacy subject shapes.
+func (r *AddSubjectRequest) UnmarshalJSON(data []byte) error {
+	v, _, err := decodeAddSubject(data, false)
+	if err != nil {
+		return err
+	}
+	*r = *v
+	return nil
+}
+
+// ParseAddSubjectRequestLenient decodes an add-subject request whose subject may have a
+// legacy shape (subject.ParseLenient: "subject_type", draft format names such as
+// "phone", a Complex Subject without "format", an opaque "sub"); the subject is
+// normalized to the SSF 1.0 Final shape. The Leniency says which tolerances were
+// needed (zero when the request was strictly valid).
+func ParseAddSubjectRequestLenient(data []byte) (*AddSubjectRequest, subject.Leniency, error) {
+	return decodeAddSubject(data, true)
+}
+
+func decodeAddSubject(data []byte, lenient bool) (*AddSubjectRequest, subject.Leniency, error) {
+	dec, err := newDecoder(objAddSubject, "", data)
+	if err != nil {
+		return nil, 0, err
+	}
+	var r AddSubjectRequest
+	r.StreamID, _ = dec.str("stream_id")
+	var used subject.Leniency
+	r.Subject, used = decodeSubjectMember(dec, lenient)
+	if v, ok := dec.boolean("verified"); ok {
+		r.Verified = &v
+	}
+	r.Extra, err = dec.rest()
+	if err != nil {
+		return nil, 0, err
+	}
+	return &r, used, nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler. The subject is parsed strictly with
+// subject.Parse; [ParseRemoveSubjectRequestLenient] also accepts legacy shapes (the SSF
+// §8.1.3.3 example itself uses the draft format name "phone", AMB-9).
+func (r *RemoveSubjectRequest) UnmarshalJSON(data []byte) error {
+	v, _, err := decodeRemoveSubject(data, false)
+	if err != nil {
+		return err
+	}
+	*r = *v
+	return nil
+}
+
+// ParseRemoveSubjectRequestLenient decodes a remove-subject request whose subject may
+// have a legacy shape, like [ParseAddSubjectRequestLenient].
+func ParseRemoveSubjectRequestLenient(data []byte) (*RemoveSubjectRequest, subject.Leniency, error) {
+	return decodeRemoveSubject(data, true)
+}
+
+func decodeRemoveSubject(data []byte, lenient bool) (*RemoveSubjectRequest, subject.Leniency, error) {
+	dec, err := newDecoder(objRemoveSubject, "", data)
+	if err != nil {
+		return nil, 0, err
+	}
+	var r RemoveSubjectRequest
+	r.StreamID, _ = dec.str("stream_id")
+	var used subject.Leniency
+	r.Subject, used = decodeSubjectMember(dec, lenient)
+	r.Extra, err = dec.rest()
+	if err != nil {
+		return nil, 0, err
+	}
+	return &r, used, nil
+}
+
+// decodeSubjectMember takes and parses the "subject" member; nil when absent.
+func decodeSubjectMember(dec *decoder, lenient bool) (subject.Identifier, subject.Leniency) {
+	raw, ok := dec.take("subject")
+	if !ok {
+		return nil, 0
+	}
+	if k := jsonKind(raw); k != "object" {
+		dec.addErr(dec.fail("subject", "want a subject identifier object, got %s", k))
+		return nil, 0
+	}
+	var (
+		id   subject.Identifier
+		used subject.Leniency
+		err  error
+	)
+	if lenient {
+		id, used, err = subject.ParseLenient(raw)
+	} else {
+		id, err = subject.Parse(raw)
+	}
+	if err != nil {
+		dec.addErr(&MemberError{Object: dec.object, Member: "subject", Err: err})
+		return nil, 0
+	}
+	return id, used
+}
