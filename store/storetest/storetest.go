@@ -280,4 +280,3 @@ func wantKeys(t *testing.T, what string, got []*store.OutboxSET, want ...string)
 	}
 	wantEqual(t, what, keys(got), want)
 }
-
