@@ -108,4 +108,3 @@ func ParseUnverified(raw string, opts DecodeOptions) (*Header, *Token, error) {
 	}
 	return header, tok, nil
 }
-
