@@ -377,8 +377,8 @@ func TestEncryptToChecks(t *testing.T) {
 	withAlg := func(k jose.JSONWebKey, alg string) *jose.JSONWebKey { k.Algorithm = alg; return &k }
 	withUse := func(k jose.JSONWebKey, use string) *jose.JSONWebKey { k.Use = use; return &k }
 	for name, jwk := range map[string]*jose.JSONWebKey{
-		"private":      &priv,
-		"no key":       {},
+		"private":       &priv,
+		"no key":        {},
 		"rsa with ecdh": withAlg(rsaPub, "ECDH-ES"),
 		"ec with oaep":  withAlg(ecPub, "RSA-OAEP-256"),
 		"use sig":       withUse(rsaPub, "sig"),

@@ -56,14 +56,14 @@ var invalidVectors = map[string]invalidVector{
 			"sub_id":{"format":"iss_sub","iss":"https://idp.example.com/","sub":"7375626A656374"},
 			"events":{"https://schemas.openid.net/secevent/risc/event-type/account-disabled":{"reason":"hijacking"}}}`,
 	},
-	"set/rfc8417-2.4-fig5-scim-create.json":             {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
-	"set/rfc8417-2.4-fig6-unsecured-set-compact.json":   {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
-	"set/rfc9493-1-ex3-set-multiple-subjects.json":      {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
-	"set/ssf-5-ex6-proprietary-subject-format.json":     {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
-	"vendor/okta-receiver-user-risk-change.json":        {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientComplexWithoutFormat, normalized: oktaUserRiskChange},
-	"vendor/okta-transmitter-credential-change.json":    {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientMillisecondEventTimestamp, normalized: oktaCredentialChange},
-	"vendor/okta-transmitter-session-revoked.json":      {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientMillisecondEventTimestamp, normalized: oktaSessionRevoked},
-	"vendor/okta-receiver-identifier-changed.json":      {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientComplexWithoutFormat | LenientMillisecondEventTimestamp, normalized: oktaIdentifierChanged},
+	"set/rfc8417-2.4-fig5-scim-create.json":           {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
+	"set/rfc8417-2.4-fig6-unsecured-set-compact.json": {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
+	"set/rfc9493-1-ex3-set-multiple-subjects.json":    {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
+	"set/ssf-5-ex6-proprietary-subject-format.json":   {strict: ssf.CodeInvalidRequest, compat: ssf.CodeInvalidRequest},
+	"vendor/okta-receiver-user-risk-change.json":      {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientComplexWithoutFormat, normalized: oktaUserRiskChange},
+	"vendor/okta-transmitter-credential-change.json":  {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientMillisecondEventTimestamp, normalized: oktaCredentialChange},
+	"vendor/okta-transmitter-session-revoked.json":    {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientMillisecondEventTimestamp, normalized: oktaSessionRevoked},
+	"vendor/okta-receiver-identifier-changed.json":    {strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientComplexWithoutFormat | LenientMillisecondEventTimestamp, normalized: oktaIdentifierChanged},
 	"vendor/okta-transmitter-credential-change-reset-all.json": {
 		strict: ssf.CodeInvalidRequest, leniency: LenientInEventSubject | LenientMillisecondEventTimestamp, normalized: oktaResetAll,
 	},
@@ -341,4 +341,3 @@ func mergeJSON(t *testing.T, a string, b []byte) []byte {
 	}
 	return mustJSON(t, m)
 }
-
