@@ -2,6 +2,7 @@ package set
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/sigshare/sigshare/event"
@@ -17,12 +18,12 @@ type claimsSet struct {
 }
 
 // parseClaimsSet checks that data is one JSON object without duplicate member names
-// (SEC-19) and splits it. Values alias data.
-func parseClaimsSet(data []byte) (*claimsSet, error) {
-	cs := &claimsSet{}
-	var r objectReader
+// (SEC-19) and splits it into cs. Values alias data.
+func parseClaimsSet(data []byte, cs *claimsSet) error {
+	// sub_id and events are checked completely where they are decoded.
+	r := objectReader{defer_: deferSubjectAndEvents}
 	if err := r.reset(data); err != nil {
-		return nil, requestErr(err, "the claims set is not a JSON object")
+		return requestErr(err, "the claims set is not a JSON object")
 	}
 	for r.next() {
 		name := r.keyBytes()
@@ -51,21 +52,21 @@ func parseClaimsSet(data []byte) (*claimsSet, error) {
 		default:
 			for _, m := range cs.extra {
 				if m.name == string(name) {
-					return nil, requestErr(nil, "the claim %s appears more than once (SEC-19)", quote(m.name))
+					return requestErr(nil, "the claim %s appears more than once (SEC-19)", quote(m.name))
 				}
 			}
 			cs.extra = append(cs.extra, member{name: string(name), value: r.value})
 			continue
 		}
 		if *slot != nil {
-			return nil, requestErr(nil, "the claim %q appears more than once (SEC-19)", name)
+			return requestErr(nil, "the claim %q appears more than once (SEC-19)", name)
 		}
 		*slot = r.value
 	}
 	if r.err != nil {
-		return nil, requestErr(r.err, "the claims set is not valid JSON: %v", r.err)
+		return requestErr(r.err, "the claims set is not valid JSON: %v", r.err)
 	}
-	return cs, nil
+	return nil
 }
 
 // decoder turns a claims set into a Token.
@@ -264,17 +265,23 @@ func (d *decoder) claims(cs *claimsSet, t *Token) error {
 
 // events checks the "events" claim and picks the event to decode: its name, payload and
 // whether the registry knows its type (directly, or as an alias when LegacyEventTypes
-// is on). Further events, accepted with MultipleEvents, go to t.OtherEvents.
+// is on). Further events, accepted with MultipleEvents, go to t.OtherEvents. The chosen
+// payload's syntax is checked where it is decoded (by the registry, or by the
+// compatibility rewrite); the others' here.
 func (d *decoder) events(raw []byte, t *Token) (string, []byte, bool, error) {
 	if raw[0] != '{' {
 		return "", nil, false, requestErr(nil, "events must be a JSON object, not %s", jsonType(raw))
 	}
 	var (
-		r      objectReader
-		all    []member
+		r      = objectReader{defer_: deferAll}
+		first  member
+		more   []member // the second and further events
 		chosen = -1
+		n      int
 	)
-	_ = r.reset(raw) // raw was scanned as an object already
+	if err := r.reset(raw); err != nil {
+		return "", nil, false, requestErr(err, "events is not valid JSON: %v", err)
+	}
 	for r.next() {
 		name := r.key()
 		if r.value[0] != '{' {
@@ -283,36 +290,48 @@ func (d *decoder) events(raw []byte, t *Token) (string, []byte, bool, error) {
 		if !isURI(name) {
 			return "", nil, false, requestErr(nil, "event type %s is not a URI (RFC 8417 §2.2)", quote(name))
 		}
-		for _, m := range all {
-			if m.name == name {
-				return "", nil, false, requestErr(nil, "event type %s appears more than once (RFC 8417 §2.2)", quote(name))
+		if n > 0 && !d.compat.MultipleEvents {
+			for r.next() {
+				n++
 			}
+			return "", nil, false, requestErr(nil, "events holds %d events; an SSF SET carries exactly one (SSF §4.2.1, CAEP-IOP §2.8.1)", n+1)
+		}
+		if n > 0 && (name == first.name || slices.ContainsFunc(more, func(m member) bool { return m.name == name })) {
+			return "", nil, false, requestErr(nil, "event type %s appears more than once (RFC 8417 §2.2)", quote(name))
 		}
 		if chosen < 0 && d.known(name) {
-			chosen = len(all)
+			chosen = n
 		}
-		all = append(all, member{name: name, value: r.value})
+		if n == 0 {
+			first = member{name: name, value: r.value}
+		} else {
+			more = append(more, member{name: name, value: r.value})
+		}
+		n++
 	}
 	if r.err != nil {
 		return "", nil, false, requestErr(r.err, "events is not valid JSON: %v", r.err)
 	}
-	switch {
-	case len(all) == 0:
+	if n == 0 {
 		return "", nil, false, requestErr(nil, "events must hold an event (RFC 8417 §2.2)")
-	case len(all) > 1 && !d.compat.MultipleEvents:
-		return "", nil, false, requestErr(nil, "events holds %d events; an SSF SET carries exactly one (SSF §4.2.1, CAEP-IOP §2.8.1)", len(all))
 	}
 	known := chosen >= 0
 	if !known {
 		chosen = 0
 	}
-	if len(all) > 1 {
-		t.Leniency |= LenientMultipleEvents
-		for i, m := range all {
-			if i != chosen {
-				t.OtherEvents = append(t.OtherEvents, &event.Raw{EventType: m.name, Payload: json.RawMessage(m.value)})
-			}
+	if n == 1 {
+		return first.name, first.value, known, nil
+	}
+	all := append([]member{first}, more...)
+	t.Leniency |= LenientMultipleEvents
+	for i, m := range all {
+		if i == chosen {
+			continue
 		}
+		if end, err := scanValue(m.value, 0, 1); err != nil || end != len(m.value) {
+			return "", nil, false, requestErr(err, "the payload of event %s is not valid JSON", quote(m.name))
+		}
+		t.OtherEvents = append(t.OtherEvents, &event.Raw{EventType: m.name, Payload: json.RawMessage(m.value)})
 	}
 	return all[chosen].name, all[chosen].value, known, nil
 }

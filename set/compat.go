@@ -191,7 +191,7 @@ func fromMilliseconds(raw []byte) ([]byte, bool) {
 	if len(raw) == 0 || raw[0] < '0' || raw[0] > '9' {
 		return nil, false
 	}
-	if bytes.IndexAny(raw, ".eE") < 0 {
+	if !bytes.ContainsAny(raw, ".eE") {
 		n, ok := parseInt(raw)
 		if !ok || n <= millisecondThreshold {
 			return nil, false

@@ -319,17 +319,24 @@ type objectReader struct {
 	nameEscaped bool
 	// value is the current member's raw value.
 	value []byte
+
+	// defer selects values whose syntax is not checked here because the caller hands
+	// them, exactly as sliced, to a parser that checks them completely (subject.Parse,
+	// the event registry); skipValue only finds their end. deferAll applies to every
+	// value, deferSubjectAndEvents to the members "sub_id" and "events".
+	defer_ deferMode
 }
 
-// newObjectReader starts reading data, which must hold exactly one JSON object
-// (surrounding white space allowed). Trailing data is reported by Err at the end.
-func newObjectReader(data []byte) (*objectReader, error) {
-	r := &objectReader{}
-	return r, r.reset(data)
-}
+type deferMode uint8
+
+const (
+	deferNone deferMode = iota
+	deferSubjectAndEvents
+	deferAll
+)
 
 func (r *objectReader) reset(data []byte) error {
-	*r = objectReader{data: data}
+	*r = objectReader{data: data, defer_: r.defer_}
 	i := skipWS(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		r.end = true
@@ -372,7 +379,19 @@ func (r *objectReader) next() bool {
 		return false
 	}
 	i = skipWS(data, i+1)
-	vend, err := scanValue(data, i, 1)
+	var vend int
+	switch r.defer_ {
+	case deferAll:
+		vend, err = skipValue(data, i)
+	case deferSubjectAndEvents:
+		if n := r.name; string(n) == "sub_id" || string(n) == "events" {
+			vend, err = skipValue(data, i)
+		} else {
+			vend, err = scanValue(data, i, 1)
+		}
+	default:
+		vend, err = scanValue(data, i, 1)
+	}
 	if err != nil {
 		r.fail(err)
 		return false
@@ -450,7 +469,7 @@ func numericDate(raw []byte) (int64, bool) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return 0, false
 	}
-	if bytes.IndexAny(raw, ".eE") < 0 {
+	if !bytes.ContainsAny(raw, ".eE") {
 		return parseInt(raw)
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
@@ -484,4 +503,71 @@ func parseInt(raw []byte) (int64, bool) {
 		return -int64(n), true
 	}
 	return int64(n), true
+}
+
+// skipValue returns the offset just after the JSON value starting at data[i], without
+// checking its syntax beyond what finding its end needs: strings (with escapes) are
+// skipped as a whole and brackets are counted. The caller must have the value checked
+// completely by another parser. It fails when the value does not end before the data
+// does, or nests deeper than maxDepth.
+func skipValue(data []byte, i int) (int, error) {
+	if i >= len(data) {
+		return i, syntaxErr(data, i, "value expected")
+	}
+	depth := 0
+	for i < len(data) {
+		switch c := data[i]; c {
+		case '"':
+			j := i + 1
+			for {
+				k := bytes.IndexAny(data[j:], `"\`)
+				if k < 0 {
+					return i, syntaxErr(data, len(data), "unterminated string")
+				}
+				j += k
+				if data[j] == '"' {
+					break
+				}
+				j += 2 // a backslash and the character it escapes
+				if j > len(data) {
+					return i, syntaxErr(data, len(data), "unterminated string")
+				}
+			}
+			i = j + 1
+		case '{', '[':
+			depth++
+			if depth > maxDepth {
+				return i, syntaxErr(data, i, "nesting too deep")
+			}
+			i++
+			continue
+		case '}', ']':
+			if depth == 0 {
+				return i, syntaxErr(data, i, "unexpected closing bracket")
+			}
+			depth--
+			i++
+		default:
+			if depth == 0 {
+				// A scalar: it ends at a delimiter.
+				j := i
+				for j < len(data) {
+					if d := data[j]; d == ',' || d == '}' || d == ']' || d == ' ' || d == '\t' || d == '\n' || d == '\r' {
+						break
+					}
+					j++
+				}
+				if j == i {
+					return i, syntaxErr(data, i, "value expected")
+				}
+				return j, nil
+			}
+			i++
+			continue
+		}
+		if depth == 0 {
+			return i, nil
+		}
+	}
+	return i, syntaxErr(data, len(data), "unterminated value")
 }

@@ -41,15 +41,15 @@ func ParseClaims(claims []byte, opts DecodeOptions) (*Token, error) {
 }
 
 func parseClaims(claims []byte, d *decoder) (*Token, error) {
-	cs, err := parseClaimsSet(claims)
-	if err != nil {
+	var cs claimsSet
+	if err := parseClaimsSet(claims, &cs); err != nil {
 		return nil, err
 	}
 	tok := &Token{}
-	if err := d.envelope(cs, tok); err != nil {
+	if err := d.envelope(&cs, tok); err != nil {
 		return nil, err
 	}
-	if err := d.claims(cs, tok); err != nil {
+	if err := d.claims(&cs, tok); err != nil {
 		return nil, err
 	}
 	return tok, nil

@@ -408,12 +408,12 @@ func (v *Verifier) checkSignature(ctx context.Context, h *joseHeader, alg *algor
 // checkClaims decodes and checks the claims set (steps 4 and 5 of Verify) and the
 // critical subject members.
 func (v *Verifier) checkClaims(payload []byte) (*Token, error) {
-	cs, err := parseClaimsSet(payload)
-	if err != nil {
+	var cs claimsSet
+	if err := parseClaimsSet(payload, &cs); err != nil {
 		return nil, err
 	}
 	tok := &Token{}
-	if err := v.dec.envelope(cs, tok); err != nil {
+	if err := v.dec.envelope(&cs, tok); err != nil {
 		return nil, err
 	}
 	if !v.skipIssuer && !v.issuerMatches(tok.Issuer) {
@@ -432,7 +432,7 @@ func (v *Verifier) checkClaims(payload []byte) (*Token, error) {
 			return nil, newError(ssf.CodeInvalidAudience, nil, "none of the %d aud values names this recipient", len(tok.Audience))
 		}
 	}
-	if err := v.dec.claims(cs, tok); err != nil {
+	if err := v.dec.claims(&cs, tok); err != nil {
 		return nil, err
 	}
 	if ahead := tok.IssuedAt.Sub(v.now()); ahead > v.skew {
