@@ -265,15 +265,15 @@ func (d *decoder) claims(cs *claimsSet, t *Token) error {
 
 // events checks the "events" claim and picks the event to decode: its name, payload and
 // whether the registry knows its type (directly, or as an alias when LegacyEventTypes
-// is on). Further events, accepted with MultipleEvents, go to t.OtherEvents. The chosen
-// payload's syntax is checked where it is decoded (by the registry, or by the
-// compatibility rewrite); the others' here.
+// is on). Further events, accepted with MultipleEvents, go to t.OtherEvents. Every
+// payload's syntax is checked here (UTF-8 included, which event decoding does not
+// check).
 func (d *decoder) events(raw []byte, t *Token) (string, []byte, bool, error) {
 	if raw[0] != '{' {
 		return "", nil, false, requestErr(nil, "events must be a JSON object, not %s", jsonType(raw))
 	}
 	var (
-		r      = objectReader{defer_: deferAll}
+		r      objectReader
 		first  member
 		more   []member // the second and further events
 		chosen = -1
@@ -327,9 +327,6 @@ func (d *decoder) events(raw []byte, t *Token) (string, []byte, bool, error) {
 	for i, m := range all {
 		if i == chosen {
 			continue
-		}
-		if end, err := scanValue(m.value, 0, 1); err != nil || end != len(m.value) {
-			return "", nil, false, requestErr(err, "the payload of event %s is not valid JSON", quote(m.name))
 		}
 		t.OtherEvents = append(t.OtherEvents, &event.Raw{EventType: m.name, Payload: json.RawMessage(m.value)})
 	}

@@ -320,10 +320,10 @@ type objectReader struct {
 	// value is the current member's raw value.
 	value []byte
 
-	// defer selects values whose syntax is not checked here because the caller hands
-	// them, exactly as sliced, to a parser that checks them completely (subject.Parse,
-	// the event registry); skipValue only finds their end. deferAll applies to every
-	// value, deferSubjectAndEvents to the members "sub_id" and "events".
+	// defer_ selects values whose syntax is not checked here because the caller hands
+	// them, exactly as sliced, to a parser that checks them completely; skipValue only
+	// finds their end. deferSubjectAndEvents applies to the members "sub_id" (checked by
+	// subject.Parse) and "events" (checked member by member by the decoder).
 	defer_ deferMode
 }
 
@@ -332,7 +332,6 @@ type deferMode uint8
 const (
 	deferNone deferMode = iota
 	deferSubjectAndEvents
-	deferAll
 )
 
 func (r *objectReader) reset(data []byte) error {
@@ -381,8 +380,6 @@ func (r *objectReader) next() bool {
 	i = skipWS(data, i+1)
 	var vend int
 	switch r.defer_ {
-	case deferAll:
-		vend, err = skipValue(data, i)
 	case deferSubjectAndEvents:
 		if n := r.name; string(n) == "sub_id" || string(n) == "events" {
 			vend, err = skipValue(data, i)
