@@ -356,8 +356,8 @@ func (v *Verifier) checkHeader(h *joseHeader) (Leniency, *algorithm, error) {
 
 // checkSignature resolves the key and verifies the signature (step 3 of Verify).
 func (v *Verifier) checkSignature(ctx context.Context, h *joseHeader, alg *algorithm, input, sig []byte) error {
-	kid := string(h.kid)
-	if h.kid == nil && v.requireKID {
+	kid := string(h.kid) // an empty "kid" counts as none
+	if kid == "" && v.requireKID {
 		return keyErr(nil, `the JOSE header has no "kid"; this recipient requires one`)
 	}
 	candidates, err := v.keys.Keys(ctx, kid)

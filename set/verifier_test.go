@@ -1011,3 +1011,159 @@ func weakRSA(t *testing.T) any {
 	}
 	return &k.PublicKey
 }
+
+// TestJWEInputChecks: what Verify refuses in the JWE wrapping a SET.
+func TestJWEInputChecks(t *testing.T) {
+	key := testKey(t, "test-key-1", "RS256")
+	ks := keySet(t, key)
+	dk := encKey(t, "RSA-OAEP-256")
+	jws, err := newTestSigner(t, key, SignerOptions{}).Sign(sessionRevoked())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.DecryptionKeys = []*keys.DecryptionKey{dk}
+	v := newTestVerifier(t, ks, cfg)
+	encrypt := func(alg jose.KeyAlgorithm, enc jose.ContentEncryption, kid string, opts *jose.EncrypterOptions, plaintext string) string {
+		t.Helper()
+		e, err := jose.NewEncrypter(enc, jose.Recipient{Algorithm: alg, Key: dk.Public().Key, KeyID: kid}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := e.Encrypt([]byte(plaintext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := obj.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	plain := func() *jose.EncrypterOptions { return &jose.EncrypterOptions{} }
+	cases := []struct {
+		name, raw, code string
+	}{
+		{"A128GCM, no kid, no typ or cty", encrypt(jose.RSA_OAEP_256, jose.A128GCM, "", plain(), jws), ""},
+		{"A128CBC-HS256", encrypt(jose.RSA_OAEP_256, jose.A128CBC_HS256, dk.KeyID(), plain().WithContentType("JWT"), jws), ""},
+		{"typ JWT", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain().WithType("JWT"), jws), ""},
+		{"typ other", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain().WithType("at+jwt"), jws), ssf.CodeInvalidRequest},
+		{"cty other", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain().WithContentType("json"), jws), ssf.CodeInvalidRequest},
+		{"compressed", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), &jose.EncrypterOptions{Compression: jose.DEFLATE}, jws), ssf.CodeInvalidRequest},
+		{"crit", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain().WithHeader("crit", []string{"x"}).WithHeader("x", 1), jws), ssf.CodeInvalidRequest},
+		{"RSA-OAEP (SHA-1)", encrypt(jose.RSA_OAEP, jose.A256GCM, dk.KeyID(), plain(), jws), ssf.CodeInvalidKey},
+		{"unknown kid", encrypt(jose.RSA_OAEP_256, jose.A256GCM, "other", plain(), jws), ssf.CodeInvalidKey},
+		{"not a JWS inside", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain(), `{"iss":"x"}`), ssf.CodeInvalidRequest},
+		{"unsecured JWS inside", encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain(), unsecured([]byte(`{"alg":"none","typ":"secevent+jwt"}`), []byte(validClaims))), ssf.CodeInvalidKey},
+		{"malformed", "a.b.c.d.e", ssf.CodeInvalidRequest},
+	}
+	for _, c := range cases {
+		_, err := v.Verify(bg, c.raw)
+		if c.code == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		assertCodeNamed(t, c.name, err, c.code)
+	}
+	// A tampered ciphertext is invalid_key.
+	good := encrypt(jose.RSA_OAEP_256, jose.A256GCM, dk.KeyID(), plain(), jws)
+	parts := strings.Split(good, ".")
+	ct := []byte(parts[3])
+	ct[0] ^= 1
+	parts[3] = string(ct)
+	_, err = v.Verify(bg, strings.Join(parts, "."))
+	var e *Error
+	if !errors.As(err, &e) || (e.Code != ssf.CodeInvalidKey && e.Code != ssf.CodeInvalidRequest) {
+		t.Errorf("tampered ciphertext: %v", err)
+	}
+}
+
+// TestCustomRegistry: a registry given in Config decodes its own types.
+func TestCustomRegistry(t *testing.T) {
+	key := testKey(t, "test-key-1", "RS256")
+	reg := ssf.DefaultRegistry()
+	if err := reg.Register("urn:example:custom", func() event.Event { return new(customEvent) }); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.Registry = reg
+	v := newTestVerifier(t, keySet(t, key), cfg)
+	claims := strings.Replace(validClaims, `"https://schemas.openid.net/secevent/caep/event-type/session-revoked":{"event_timestamp":1615304991}`, `"urn:example:custom":{"level":3}`, 1)
+	tok, err := v.Verify(bg, craft(t, key, rsHeader("test-key-1"), claims))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := tok.Event.(*customEvent); !ok || c.Level != 3 {
+		t.Errorf("event %T %+v", tok.Event, tok.Event)
+	}
+	bad := strings.Replace(claims, `{"level":3}`, `{"level":-1}`, 1)
+	_, err = v.Verify(bg, craft(t, key, rsHeader("test-key-1"), bad))
+	assertCode(t, err, ssf.CodeInvalidRequest)
+	// The default verifier knows nothing of it: a raw event.
+	tok, err = newTestVerifier(t, keySet(t, key), testConfig()).Verify(bg, craft(t, key, rsHeader("test-key-1"), bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tok.Event.(*event.Raw); !ok {
+		t.Errorf("event %T", tok.Event)
+	}
+}
+
+type customEvent struct {
+	Level int `json:"level"`
+}
+
+func (*customEvent) Type() string { return "urn:example:custom" }
+func (e *customEvent) Validate() error {
+	if e.Level < 0 {
+		return &event.Error{Type: "urn:example:custom", Member: "level", Reason: "must not be negative"}
+	}
+	return nil
+}
+
+// TestConcurrentUse signs and verifies from several goroutines (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	key := genKey(t, "ES256", "k")
+	dk := encKey(t, "ECDH-ES")
+	pub := dk.Public()
+	s := newTestSigner(t, key, SignerOptions{EncryptTo: &pub, Profile: ProfileHybrid})
+	cfg := testConfig()
+	cfg.DecryptionKeys = []*keys.DecryptionKey{dk}
+	v := newTestVerifier(t, keySet(t, key), cfg)
+	done := make(chan error)
+	for range 4 {
+		go func() {
+			var err error
+			for range 20 {
+				var raw string
+				if raw, err = s.Sign(sessionRevoked()); err != nil {
+					break
+				}
+				if _, err = v.Verify(bg, raw); err != nil {
+					break
+				}
+			}
+			done <- err
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestEmptyKid: "kid":"" counts as no kid.
+func TestEmptyKid(t *testing.T) {
+	key := testKey(t, "test-key-1", "RS256")
+	raw := craft(t, key, `{"alg":"RS256","kid":"","typ":"secevent+jwt"}`, validClaims)
+	if _, err := newTestVerifier(t, keySet(t, key), testConfig()).Verify(bg, raw); err != nil {
+		t.Errorf("one key: %v", err)
+	}
+	cfg := testConfig()
+	cfg.RequireKeyID = true
+	_, err := newTestVerifier(t, keySet(t, key), cfg).Verify(bg, raw)
+	assertCode(t, err, ssf.CodeInvalidKey)
+}
