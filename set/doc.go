@@ -40,10 +40,11 @@
 // CheckStreamUpdated apply the stream checks of the SSF framework events.
 // ParseUnverified decodes a SET without checking its signature, for inspection only.
 //
-// Verify signs and checks compact JWS itself with crypto/rsa, crypto/ecdsa and
-// crypto/ed25519 (go-jose handles JWK and JWE): RSA keys of at least 2048 bits, PSS with
-// a salt as long as the hash, ECDSA signatures of exactly twice the coordinate size
-// (R || S), Ed25519 over the signing input.
+// The package signs and verifies compact JWS itself with crypto/rsa, crypto/ecdsa and
+// crypto/ed25519 (go-jose handles JWK and JWE), with the checks of RFC 7518: RSA keys of
+// at least 2048 bits and signatures of the modulus size, PSS with a salt as long as the
+// hash, ECDSA signatures of exactly twice the coordinate size (R || S, never DER),
+// Ed25519 over the signing input. A SET is parsed once, without reflection.
 //
 // # Discarded events
 //

@@ -1,6 +1,7 @@
 package set
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -138,13 +139,14 @@ func (s *Signer) Sign(tok *Token) (string, error) {
 
 // sign returns the compact JWS of claims.
 func (s *Signer) sign(claims []byte) ([]byte, error) {
-	sigLen := 512
-	if s.signer.alg.kind == kindEC {
-		sigLen = 2 * s.signer.alg.size
-	} else if s.signer.alg.kind == kindEd25519 {
-		sigLen = 64
-	} else {
+	var sigLen int
+	switch s.signer.alg.kind {
+	case kindRSA:
 		sigLen = s.signer.rsa.Size()
+	case kindEC:
+		sigLen = 2 * s.signer.alg.size
+	default:
+		sigLen = ed25519.SignatureSize
 	}
 	n := len(s.header) + b64.EncodedLen(len(claims)) + 1 + b64.EncodedLen(sigLen)
 	out := make([]byte, n)

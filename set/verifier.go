@@ -381,6 +381,10 @@ func (v *Verifier) checkSignature(ctx context.Context, h *joseHeader, alg *algor
 	)
 	for i := range candidates {
 		k := &candidates[i]
+		if k.Use != "" && k.Use != "sig" {
+			misfit = fmt.Errorf("the key has use %s, not \"sig\"", quote(k.Use))
+			continue
+		}
 		if k.Algorithm != "" && k.Algorithm != alg.name && (alg != algEdDSA || k.Algorithm != "Ed25519") {
 			misfit = fmt.Errorf("the key is for %s, the SET uses %s", quote(k.Algorithm), alg.name)
 			continue
@@ -467,6 +471,9 @@ func (v *Verifier) issuerMatches(iss string) bool {
 //     TV-GEN-15]. With expectedState empty any state, or none, is accepted: a
 //     transmitter may verify a stream on its own.
 func CheckVerification(tok *Token, streamID, expectedState string) error {
+	if tok == nil {
+		return requestErr(nil, "no token")
+	}
 	ver, ok := tok.Event.(*ssf.Verification)
 	if !ok {
 		return requestErr(nil, "the SET is not a verification event")
@@ -487,6 +494,9 @@ func CheckVerification(tok *Token, streamID, expectedState string) error {
 // streamID (SSF §8.1.5, SSF-UPDATED-5): the event is a stream-updated event and sub_id is
 // an opaque subject whose id is streamID [invalid_request].
 func CheckStreamUpdated(tok *Token, streamID string) error {
+	if tok == nil {
+		return requestErr(nil, "no token")
+	}
 	if _, ok := tok.Event.(*ssf.StreamUpdated); !ok {
 		return requestErr(nil, "the SET is not a stream-updated event")
 	}

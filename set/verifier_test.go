@@ -1167,3 +1167,14 @@ func TestEmptyKid(t *testing.T) {
 	_, err := newTestVerifier(t, keySet(t, key), cfg).Verify(bg, raw)
 	assertCode(t, err, ssf.CodeInvalidKey)
 }
+
+// TestKeyUse: a key published for encryption never verifies, and nil tokens are refused.
+func TestKeyUse(t *testing.T) {
+	key := testKey(t, "test-key-1", "RS256")
+	pub := key.Public()
+	pub.Use = "enc"
+	_, err := newTestVerifier(t, fakeKeySet{keys: []jose.JSONWebKey{pub}}, testConfig()).Verify(bg, craft(t, key, rsHeader("test-key-1"), validClaims))
+	assertCode(t, err, ssf.CodeInvalidKey)
+	assertCodeNamed(t, "CheckVerification(nil)", CheckVerification(nil, "s", ""), ssf.CodeInvalidRequest)
+	assertCodeNamed(t, "CheckStreamUpdated(nil)", CheckStreamUpdated(nil, "s"), ssf.CodeInvalidRequest)
+}
