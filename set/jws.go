@@ -55,9 +55,11 @@ var (
 	algEdDSA = &algorithm{name: "EdDSA", kind: kindEd25519}
 )
 
-// DefaultAlgorithms is the algorithm allow-list of a Verifier whose Config names none:
-// RS256 (required by CAEP-IOP §2.6), PS256, ES256, ES384 and EdDSA (Ed25519).
-var DefaultAlgorithms = []string{"RS256", "PS256", "ES256", "ES384", "EdDSA"}
+// DefaultAlgorithms returns the algorithm allow-list of a Verifier whose Config names
+// none: RS256 (required by CAEP-IOP §2.6), PS256, ES256, ES384 and EdDSA (Ed25519).
+func DefaultAlgorithms() []string {
+	return []string{"RS256", "PS256", "ES256", "ES384", "EdDSA"}
+}
 
 // algorithmByName returns the algorithm called name (exact, case-sensitive, RFC 7515
 // §4.1.1), or nil. name may alias a buffer: the comparison does not keep it.

@@ -29,11 +29,13 @@ const (
 	DefaultMaxTokenBytes = 64 << 10
 )
 
-// DefaultSubjectMembers are the Complex Subject member names a Verifier can process
-// when Config.SubjectMembers is nil: the ones SSF §3.3.1 defines.
-var DefaultSubjectMembers = []string{
-	subject.MemberUser, subject.MemberDevice, subject.MemberSession, subject.MemberApplication,
-	subject.MemberTenant, subject.MemberOrgUnit, subject.MemberGroup,
+// DefaultSubjectMembers returns the Complex Subject member names a Verifier can
+// process when Config.SubjectMembers is nil: the ones SSF §3.3.1 defines.
+func DefaultSubjectMembers() []string {
+	return []string{
+		subject.MemberUser, subject.MemberDevice, subject.MemberSession, subject.MemberApplication,
+		subject.MemberTenant, subject.MemberOrgUnit, subject.MemberGroup,
+	}
 }
 
 // Config is what a Verifier checks. Every field has a documented zero value; the zero
@@ -58,7 +60,7 @@ type Config struct {
 	// without "aud" is rejected (AMB-3).
 	SkipAudienceCheck bool
 	// Algorithms is the JWS algorithm allow-list. Nil or empty means DefaultAlgorithms
-	// (RS256, PS256, ES256, ES384, EdDSA). Supported: those and RS384, RS512, PS384,
+	// (DefaultAlgorithms: RS256, PS256, ES256, ES384, EdDSA). Supported: those and RS384, RS512, PS384,
 	// PS512, ES512. "none" and HMAC algorithms are never accepted (TV-GEN-4, SEC-2).
 	Algorithms []string
 	// Now returns the current time, for the "iat" check. Nil means time.Now.
@@ -157,7 +159,7 @@ func NewVerifier(ks keys.KeySet, cfg Config) (*Verifier, error) {
 	}
 	names := cfg.Algorithms
 	if len(names) == 0 {
-		names = DefaultAlgorithms
+		names = DefaultAlgorithms()
 	}
 	for _, name := range names {
 		a := algorithmByName([]byte(name))
@@ -194,11 +196,10 @@ func NewVerifier(ks keys.KeySet, cfg Config) (*Verifier, error) {
 	}
 	v.dec = newDecoder(reg, cfg.Compatibility)
 	v.critical = slices.Clone(cfg.CriticalSubjectMembers)
-	v.understood = cfg.SubjectMembers
-	if v.understood == nil {
-		v.understood = DefaultSubjectMembers
+	v.understood = slices.Clone(cfg.SubjectMembers)
+	if cfg.SubjectMembers == nil {
+		v.understood = DefaultSubjectMembers()
 	}
-	v.understood = slices.Clone(v.understood)
 	for i, k := range cfg.DecryptionKeys {
 		if k == nil {
 			return nil, fmt.Errorf("set: Config.DecryptionKeys[%d] is nil", i)

@@ -527,7 +527,7 @@ func TestNewVerifierChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.algorithms) != len(DefaultAlgorithms) || v.skew != DefaultMaxClockSkew || v.maxBytes != DefaultMaxTokenBytes {
+	if len(v.algorithms) != len(DefaultAlgorithms()) || v.skew != DefaultMaxClockSkew || v.maxBytes != DefaultMaxTokenBytes {
 		t.Errorf("defaults: %d algorithms, skew %v, max %d", len(v.algorithms), v.skew, v.maxBytes)
 	}
 }
