@@ -516,19 +516,14 @@ func skipValue(data []byte, i int) (int, error) {
 		switch c := data[i]; c {
 		case '"':
 			j := i + 1
-			for {
-				k := bytes.IndexAny(data[j:], `"\`)
-				if k < 0 {
-					return i, syntaxErr(data, len(data), "unterminated string")
+			for j < len(data) && data[j] != '"' {
+				if data[j] == '\\' {
+					j++ // the escaped character
 				}
-				j += k
-				if data[j] == '"' {
-					break
-				}
-				j += 2 // a backslash and the character it escapes
-				if j > len(data) {
-					return i, syntaxErr(data, len(data), "unterminated string")
-				}
+				j++
+			}
+			if j >= len(data) {
+				return i, syntaxErr(data, len(data), "unterminated string")
 			}
 			i = j + 1
 		case '{', '[':
