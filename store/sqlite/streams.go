@@ -322,4 +322,3 @@ func (s *Store) ListSubjects(ctx context.Context, streamID string) ([]*store.Sub
 	})
 	return out, err
 }
-
