@@ -82,6 +82,10 @@ type Store struct {
 	// rmu is held (shared) by reads while they use rdb and (exclusive) by Close while it
 	// closes rdb.
 	rmu sync.RWMutex
+
+	// batchHook, when set (tests only, before the first write), is called by the writer
+	// with the size of each batch it took, before running it.
+	batchHook func(n int)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -259,6 +263,9 @@ func (s *Store) writer() {
 		clear(s.queue[:n])
 		s.queue = s.queue[n:]
 		s.mu.Unlock()
+		if s.batchHook != nil {
+			s.batchHook(n)
+		}
 		s.runBatch(batch)
 	}
 }
@@ -301,7 +308,7 @@ func (s *Store) runBatch(batch []*op) {
 			return
 		}
 		x := &execer{s: s, ctx: ctx}
-		if err := o.fn(x); err != nil {
+		if err := x.run(o); err != nil {
 			o.err = err
 			if rerr := s.execW(ctx, "ROLLBACK TO op"); rerr != nil {
 				// SQLite rolled the whole transaction back (I/O error, disk full).
@@ -400,6 +407,16 @@ func (x *execer) queryRow(query string, args ...any) scanner {
 		return errRow{err}
 	}
 	return st.QueryRowContext(x.ctx, args...)
+}
+
+// run runs o.fn; a panic becomes the operation's error (the writer must survive it).
+func (x *execer) run(o *op) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("sqlite: %s: panic: %v", o.name, r)
+		}
+	}()
+	return o.fn(x)
 }
 
 // signal marks stream for a Subscribe signal after the commit.
