@@ -221,8 +221,10 @@ func TestCloseDrainsQueuedWrites(t *testing.T) {
 		wg.Go(func() {
 			errs[i] = st.Enqueue(context.Background(), []*store.OutboxSET{{StreamID: "s1", JTI: fmt.Sprint(i)}})
 		})
+		if i == 0 {
+			<-batches // the first is taken alone and blocks; the others queue
+		}
 	}
-	<-batches // the first is taken; the others queue
 	waitQueued(t, st, 4)
 	closed := make(chan error, 1)
 	go func() { closed <- st.Close() }()
