@@ -237,6 +237,11 @@ func (s *Store) write(ctx context.Context, name string, fn func(x *execer) error
 	case <-o.done:
 		return o.err
 	case <-ctx.Done():
+		select {
+		case <-o.done: // finished as the context ended: the outcome is known
+			return o.err
+		default:
+		}
 		if o.state.CompareAndSwap(opQueued, opAbandoned) {
 			return fmt.Errorf("sqlite: %s: %w (not written)", name, ctx.Err())
 		}
