@@ -154,8 +154,11 @@ func (s *Store) finishInbox(ctx context.Context, name, issuer, jti, owner string
 			SELECT nextval('pending_acks_rid'), ack_stream, jti FROM u WHERE ack_stream <> '' ON CONFLICT (stream, jti) DO NOTHING)`
 	}
 	q += ` SELECT (SELECT count(*) FROM u), (SELECT state FROM inbox WHERE issuer = $1 AND jti = $2)`
+	if !storable(owner) {
+		return fmt.Errorf("postgres: %s (%q, %q): owner: %w", name, issuer, jti, ErrInvalidText)
+	}
 	return s.do(ctx, name, func() error {
-		if !storable(issuer, jti, owner) {
+		if !storable(issuer, jti) {
 			return fmt.Errorf("postgres: %s (%q, %q): %w", name, issuer, jti, store.ErrNotFound)
 		}
 		var changed int64

@@ -441,11 +441,12 @@ func (s *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason str
 	var e enc
 	atTS := e.ts("dead letter time", at)
 	e.text("reason", reason)
+	e.text("owner", owner)
 	if e.err != nil {
 		return fmt.Errorf("postgres: dead letter SET %q on stream %q: %w", jti, streamID, e.err)
 	}
 	return s.do(ctx, "dead letter", func() error {
-		if !storable(streamID, jti, owner) {
+		if !storable(streamID, jti) {
 			return fmt.Errorf("postgres: dead letter SET %q on stream %q: %w", jti, streamID, store.ErrNotFound)
 		}
 		r, err := s.conditional(ctx, `UPDATE outbox SET dead = true, dead_at = $4, dead_reason = $5, lease_owner = '', lease_until = '-infinity'

@@ -31,7 +31,7 @@ func encodeStream(s *store.Stream) (streamRow, error) {
 	r := streamRow{
 		id: e.text("stream ID", s.ID), clientID: e.text("client ID", s.ClientID), config: cfg,
 		method: s.Config.EffectiveDeliveryMethod(), status: e.text("status", string(s.Status)),
-		reason: e.text("status reason", s.StatusReason),
+		reason:  e.text("status reason", s.StatusReason),
 		created: e.ts("CreatedAt", s.CreatedAt), updated: e.ts("UpdatedAt", s.UpdatedAt),
 		activity: e.ts("LastActivityAt", s.LastActivityAt), verification: e.ts("LastVerificationAt", s.LastVerificationAt),
 	}
@@ -87,6 +87,9 @@ func (s *Store) CreateStream(ctx context.Context, st *store.Stream) error {
 func (s *Store) GetStream(ctx context.Context, id string) (*store.Stream, error) {
 	var out *store.Stream
 	err := s.do(ctx, "get stream", func() error {
+		if !storable(id) {
+			return fmt.Errorf("postgres: get stream %q: %w", id, store.ErrNotFound)
+		}
 		var err error
 		out, err = scanStream(s.pool.QueryRow(ctx, `SELECT `+streamCols+` FROM streams WHERE id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -104,6 +107,9 @@ func (s *Store) GetStream(ctx context.Context, id string) (*store.Stream, error)
 func (s *Store) ListStreams(ctx context.Context, f store.StreamFilter) ([]*store.Stream, error) {
 	var out []*store.Stream
 	err := s.do(ctx, "list streams", func() error {
+		if !storable(f.ClientID) {
+			return nil
+		}
 		q := `SELECT ` + streamCols + ` FROM streams ORDER BY created_at, id`
 		var args []any
 		if f.ClientID != "" {
@@ -204,6 +210,9 @@ func (s *Store) UpdateStream(ctx context.Context, st *store.Stream, change store
 // stream's subjects and outbox (dead letters included) with it.
 func (s *Store) DeleteStream(ctx context.Context, id string) error {
 	return s.do(ctx, "delete stream", func() error {
+		if !storable(id) {
+			return fmt.Errorf("postgres: delete stream %q: %w", id, store.ErrNotFound)
+		}
 		tag, err := s.pool.Exec(ctx, `DELETE FROM streams WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("postgres: delete stream %q: %w", id, err)
@@ -223,6 +232,9 @@ func (s *Store) TouchStream(ctx context.Context, id string, at time.Time) error 
 		return fmt.Errorf("postgres: touch stream %q: %w", id, e.err)
 	}
 	return s.do(ctx, "touch stream", func() error {
+		if !storable(id) {
+			return fmt.Errorf("postgres: touch stream %q: %w", id, store.ErrNotFound)
+		}
 		tag, err := s.pool.Exec(ctx, `UPDATE streams SET last_activity_at = greatest(last_activity_at, $2) WHERE id = $1`, id, v)
 		if err != nil {
 			return fmt.Errorf("postgres: touch stream %q: %w", id, err)
@@ -278,6 +290,9 @@ func scanSubject(row pgx.Row) (*store.Subject, error) {
 func (s *Store) GetSubject(ctx context.Context, streamID string, canonical []byte) (*store.Subject, error) {
 	var out *store.Subject
 	err := s.do(ctx, "get subject", func() error {
+		if !storable(streamID) {
+			return fmt.Errorf("postgres: get subject %s of stream %q: %w", canonical, streamID, store.ErrNotFound)
+		}
 		var err error
 		out, err = scanSubject(s.pool.QueryRow(ctx, `SELECT stream_id, subject, included, verified, updated_at FROM subjects
 			WHERE stream_id = $1 AND subject = $2`, streamID, canonical))
@@ -297,6 +312,9 @@ func (s *Store) GetSubject(ctx context.Context, streamID string, canonical []byt
 func (s *Store) ListSubjects(ctx context.Context, streamID string) ([]*store.Subject, error) {
 	var out []*store.Subject
 	err := s.do(ctx, "list subjects", func() error {
+		if !storable(streamID) {
+			return nil
+		}
 		rows, err := s.pool.Query(ctx, `SELECT stream_id, subject, included, verified, updated_at FROM subjects
 			WHERE stream_id = $1 ORDER BY updated_at, subject`, streamID)
 		if err != nil {
