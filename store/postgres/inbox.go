@@ -106,6 +106,14 @@ func (s *Store) InboxAdd(ctx context.Context, in *store.InboxSET) (*store.InboxS
 	return existing, nil
 }
 
+// inboxLeaseQuery leases up to $4 pending, due, unleased SETs, oldest first, to $1 until
+// $2 ($3 is now); see leaseQuery for the locking.
+var inboxLeaseQuery = `WITH picked AS MATERIALIZED (
+	SELECT rid FROM inbox WHERE state = 'pending' AND next_attempt_at <= $3 AND lease_until <= $3
+	ORDER BY received_at, rid LIMIT $4 FOR UPDATE SKIP LOCKED)
+UPDATE inbox i SET lease_owner = $1, lease_until = $2 FROM picked WHERE i.rid = picked.rid
+RETURNING ` + qualified("i", inboxCols)
+
 // InboxLease implements store.InboxStore, with one statement that locks its candidates
 // FOR UPDATE SKIP LOCKED (see Lease). Ties in ReceivedAt go in the order the SETs were
 // added.
@@ -126,11 +134,7 @@ func (s *Store) InboxLease(ctx context.Context, owner string, limit int, d time.
 	}
 	var out []*store.InboxSET
 	err := s.do(ctx, "inbox lease", func() error {
-		rows, err := s.pool.Query(ctx, `WITH picked AS MATERIALIZED (
-			SELECT rid FROM inbox WHERE state = 'pending' AND next_attempt_at <= $3 AND lease_until <= $3
-			ORDER BY received_at, rid LIMIT $4 FOR UPDATE SKIP LOCKED)
-			UPDATE inbox i SET lease_owner = $1, lease_until = $2 FROM picked WHERE i.rid = picked.rid
-			RETURNING `+qualified("i", inboxCols), owner, until, nowTS, limit)
+		rows, err := s.pool.Query(ctx, inboxLeaseQuery, owner, until, nowTS, limit)
 		if err != nil {
 			return fmt.Errorf("postgres: inbox lease: %w", err)
 		}

@@ -12,6 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store"
 )
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
@@ -217,5 +220,73 @@ func TestDefaultChannel(t *testing.T) {
 	got := defaultChannel(long)
 	if len(got) > 63 || !strings.HasPrefix(got, "sigshare.") || got == defaultChannel(long[1:]+"y") {
 		t.Errorf("defaultChannel(63 bytes) = %q", got)
+	}
+}
+
+// TestIndexesUsed checks with EXPLAIN (sequential scans disabled, so that the planner
+// shows whether an index fits at all on tiny test tables) that the hot statements can use
+// their index.
+func TestIndexesUsed(t *testing.T) {
+	schema := freshSchema(t)
+	st := openStore(t, schema, Options{})
+	// Rows shaped like a real outbox (one busy stream, small ones, some dead letters),
+	// analysed, so that the planner has statistics.
+	for i := range 4 {
+		mkStream(t, st, fmt.Sprintf("s%d", i), []string{ssf.DeliveryPush, ssf.DeliveryPoll}[i%2], ssf.StatusEnabled)
+	}
+	var batch []*store.OutboxSET
+	for j := range 4000 {
+		batch = append(batch, set("s0", fmt.Sprint(j)))
+	}
+	for i := 1; i < 4; i++ {
+		for j := range 20 {
+			batch = append(batch, set(fmt.Sprintf("s%d", i), fmt.Sprint(j)))
+		}
+	}
+	must(t, st.Enqueue(t.Context(), batch))
+	for j := range 200 {
+		must(t, st.DeadLetter(t.Context(), "s0", fmt.Sprint(j), "", "x", at(1)))
+	}
+	for j := range 5 {
+		must(t, st.DeadLetter(t.Context(), "s1", fmt.Sprint(j), "", "x", at(1)))
+	}
+	conn := adminConn(t, schema)
+	if _, err := conn.Exec(t.Context(), `ANALYZE`); err != nil {
+		t.Fatal(err)
+	}
+	ts := at(0)
+	for _, c := range []struct {
+		name, query, index string
+		args               []any
+	}{
+		{"Lease over every stream", leaseQueries[1], "outbox_live", []any{"w", ts, ts, 10, ssf.DeliveryPush}},
+		{"Lease on one stream", leaseQueries[2], "outbox_stream_live", []any{"w", ts, ts, 10, "s1"}},
+		{"NextDue", nextDueQueries[0], "outbox_due", nil},
+		{"NextDue by method", nextDueQueries[1], "outbox_due", []any{ssf.DeliveryPush}},
+		{"DeadLetters", `SELECT ` + outboxCols + ` FROM outbox WHERE stream_id = $1 AND dead ORDER BY seq LIMIT $2`, "outbox_stream_dead", []any{"s1", 10}},
+		{"ListSubjects", `SELECT subject FROM subjects WHERE stream_id = $1 ORDER BY updated_at, subject`, "subjects_by_updated", []any{"s1"}},
+		{"ListStreams by client", `SELECT id FROM streams WHERE client_id = $1 ORDER BY created_at, id`, "streams_by_client", []any{"c"}},
+		{"InboxLease", inboxLeaseQuery, "inbox_pending", []any{"w", ts, ts, 10}},
+		{"PurgeInbox", `DELETE FROM inbox WHERE state = 'processed' AND done_at < $1`, "inbox_processed", []any{ts}},
+		{"PendingAcks", `SELECT jti FROM pending_acks WHERE stream = $1 ORDER BY rid LIMIT $2`, "pending_acks_order", []any{"p", 10}},
+	} {
+		var plan []string
+		err := pgx.BeginFunc(t.Context(), conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(t.Context(), `SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off`); err != nil {
+				return err
+			}
+			rows, err := tx.Query(t.Context(), "EXPLAIN "+c.query, c.args...)
+			if err != nil {
+				return err
+			}
+			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), c.index) {
+			t.Errorf("%s does not use index %s; plan:\n  %s", c.name, c.index, strings.Join(plan, "\n  "))
+		}
 	}
 }
