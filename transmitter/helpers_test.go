@@ -178,6 +178,13 @@ type server struct {
 	srv    *httptest.Server
 	issuer string
 	base   string // issuer path
+	as     *authServer
+}
+
+func httptestTLS(t testing.TB, h http.Handler) *httptest.Server {
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func newServer(t testing.TB, path string, tweak func(*Config)) *server {
