@@ -222,11 +222,7 @@ func (t *Transmitter) adminHandler() http.Handler {
 		}
 		if err != nil {
 			ae := err.(*AuthError)
-			if fail != nil {
-				code := ae.Code
-				if code == "" {
-					code = "missing_token"
-				}
+			if code := ae.hookCode(); fail != nil && code != "" {
 				fail(code)
 			}
 			writeAuthError(w, ae, t.cfg.Realm)

@@ -119,6 +119,19 @@ func quoteAttr(s string) string {
 	}, s)
 }
 
+// hookCode is the code reported to an AuthFailure hook for e: its RFC 6750 code,
+// "missing_token" for a 401 without one, and "" (not reported) for a failure that is
+// not the client's, such as unavailable authorization-server keys.
+func (e *AuthError) hookCode() string {
+	switch {
+	case e.Code != "":
+		return e.Code
+	case e.Status == http.StatusUnauthorized:
+		return "missing_token"
+	}
+	return ""
+}
+
 func errNoToken() *AuthError {
 	return &AuthError{Status: http.StatusUnauthorized, Description: "an access token is required: send Authorization: Bearer <token>"}
 }

@@ -1,6 +1,7 @@
 package transmitter
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -215,6 +216,18 @@ func TestOAuthTokens(t *testing.T) {
 		t.Errorf("typ secevent+jwt: %v", err)
 	}
 
+	// Keys that cannot be fetched: 503, not the client's fault.
+	down, err := NewOAuthTokens(OAuthConfig{Issuer: as.issuer, Audience: []string{aud}, KeySet: failingKeySet{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+as.token(t, now, aud, nil))
+	var ae *AuthError
+	if _, err := down.Authenticate(r); !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.hookCode() != "" {
+		t.Errorf("unavailable keys: %v, want 503", err)
+	}
+
 	for _, bad := range []OAuthConfig{
 		{Audience: []string{aud}, KeySet: as.keySet},
 		{Issuer: as.issuer, KeySet: as.keySet},
@@ -227,6 +240,12 @@ func TestOAuthTokens(t *testing.T) {
 			t.Errorf("NewOAuthTokens(%+v) accepted", bad)
 		}
 	}
+}
+
+type failingKeySet struct{}
+
+func (failingKeySet) Keys(context.Context, string) ([]jose.JSONWebKey, error) {
+	return nil, errors.New("jwks_uri: connection refused")
 }
 
 // Chain: OAuth first, static tokens second; an invalid JWT does not fall through.

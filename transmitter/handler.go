@@ -123,12 +123,8 @@ func (t *Transmitter) AuthorizePoll(r *http.Request, streamID string) (*Client, 
 		err = errInsufficientScope(ScopeRead, ScopeManage, ScopePoll)
 	}
 	if err != nil {
-		if ae, ok := err.(*AuthError); ok && t.cfg.Hooks.AuthFailure != nil {
-			code := ae.Code
-			if code == "" {
-				code = "missing_token"
-			}
-			t.cfg.Hooks.AuthFailure("poll", code)
+		if ae, ok := err.(*AuthError); ok && t.cfg.Hooks.AuthFailure != nil && ae.hookCode() != "" {
+			t.cfg.Hooks.AuthFailure("poll", ae.hookCode())
 		}
 		return nil, err
 	}

@@ -345,14 +345,15 @@ func isNilPointer(v any) bool {
 // fail writes err: an *AuthError with its challenge, anything else with ssf.WriteError.
 func (h *mgmtHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if ae, ok := errors.AsType[*AuthError](err); ok {
-		code := ae.Code
-		if code == "" {
-			code = "missing_token"
-		}
-		if h.opts.OnAuthFailure != nil {
+		code := ae.hookCode()
+		if h.opts.OnAuthFailure != nil && code != "" {
 			h.opts.OnAuthFailure(code)
 		}
-		h.opts.Logger.Debug("management request refused", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", code)
+		if ae.Status >= 500 {
+			h.opts.Logger.Error("management request failed", "method", r.Method, "path", r.URL.Path, "error", ae)
+		} else {
+			h.opts.Logger.Debug("management request refused", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", code)
+		}
 		writeAuthError(w, ae, h.opts.Realm)
 		return
 	}
