@@ -40,4 +40,24 @@
 // subjects and default_subjects), signs one SET per matching stream with the active
 // key, and writes them all to the outbox in one store transaction: an event is either
 // queued for every matching stream or for none.
+//
+// # Decisions
+//
+//   - AMB-13: "the same Receiver" (one stream per Receiver, 409) is the same client id;
+//     whether a client may have several streams is its ClientPolicy.SingleStream (several
+//     by default). The check is serialised per client within one process.
+//   - AMB-14: reading a stream, listing streams (every listed stream), reading or
+//     changing its status, changing or replacing it, adding or removing subjects,
+//     requesting verification and polling are Receiver activity; refused requests,
+//     push deliveries and the Transmitter's own actions are not.
+//   - AMB-23: stream ids are 130 random bits (crypto/rand.Text), so a deleted stream's id
+//     is never handed out again.
+//   - Subjects: among the stream's added and removed subjects that match an event's
+//     subject, the most recent statement decides; when none matches, default_subjects
+//     does. The "verified" flag is recorded, not used for matching.
+//   - Metadata: authorization_schemes is urn:ietf:rfc:6749 also for static tokens, which
+//     are RFC 6750 bearer access tokens issued out of band.
+//   - A create request with Transmitter-supplied members is refused (400 naming them),
+//     except "iss" equal to the issuer and "aud" values of the client's audience.
+//   - Verification of a disabled stream is refused (400): its SET could not be delivered.
 package transmitter

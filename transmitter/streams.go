@@ -337,7 +337,8 @@ func (t *Transmitter) ReplaceStream(ctx context.Context, req ssf.StreamConfig) (
 }
 
 // DeleteStream implements [ssf.Manager] (SSF §8.1.1.5). The store deletes the stream's
-// subjects and outbox with it. Stream ids are never reused (AMB-23).
+// subjects and outbox with it. Its id is never handed out again: ids are 130 random
+// bits (AMB-23).
 func (t *Transmitter) DeleteStream(ctx context.Context, streamID string) error {
 	c, err := t.client(ctx)
 	if err != nil {
