@@ -106,7 +106,7 @@ func newEnv(t testing.TB, issuer string, tweak func(*Config)) *env {
 		Store:         st,
 		Keys:          sharedKey(t),
 		Now:           clk.Now,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:        discard(),
 		Push:          PushPolicy{AllowLoopback: true},
 		Authenticator: staticAuth(t),
 		AdminToken:    tokenAdmin,
@@ -120,6 +120,8 @@ func newEnv(t testing.TB, issuer string, tweak func(*Config)) *env {
 	}
 	return &env{tr: tr, store: st, clock: clk}
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // asClient is the Transmitter acting for one client: an ssf.Manager in process.
 type asClient struct {
