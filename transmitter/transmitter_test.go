@@ -3,9 +3,11 @@ package transmitter
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,4 +233,47 @@ func TestHealth(t *testing.T) {
 	}
 	status, h, body := down.do(t, http.MethodGet, down.url("/ssf/stream"), tokenA, nil)
 	checkError(t, "list with the store down", status, h, body, http.StatusServiceUnavailable)
+}
+
+// Logs never carry bearer tokens, push authorization headers or key material.
+func TestNoSecretsInLogs(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	s := newServer(t, "", func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	status, _, body := s.do(t, http.MethodPost, s.url("/ssf/stream"), tokenA, `{"delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"`+pushURL+`","authorization_header":"Bearer push-secret-value"}}`)
+	var cfg ssf.StreamConfig
+	if status != http.StatusCreated || json.Unmarshal(body, &cfg) != nil {
+		t.Fatal(status)
+	}
+	s.do(t, http.MethodGet, s.url("/ssf/stream"), "wrong-secret-token", nil)
+	s.do(t, http.MethodGet, s.url("/ssf/stream?access_token=query-secret-token"), "", nil)
+	s.do(t, http.MethodPatch, s.url("/ssf/stream"), tokenA, `{"stream_id":"`+cfg.StreamID+`","delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://10.0.0.1/x","authorization_header":"Bearer other-secret"}}`)
+	s.do(t, http.MethodPost, s.url("/admin/events"), tokenAdmin, `{"subject":{"format":"email","email":"a@example.com"},"event_type":"`+caep.EventTypeSessionRevoked+`"}`)
+	if _, err := s.tr.SetStatus(t.Context(), cfg.StreamID, ssf.StatusPaused, "x"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	logs := buf.String()
+	mu.Unlock()
+	if !strings.Contains(logs, "stream created") {
+		t.Fatalf("nothing logged: %s", logs)
+	}
+	for _, secret := range []string{"push-secret-value", "other-secret", tokenA, "wrong-secret-token", "query-secret-token", tokenAdmin, "PRIVATE KEY"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs contain %q:\n%s", secret, logs)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
