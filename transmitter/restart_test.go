@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/ssf/ssftest"
 	"github.com/sigshare/sigshare/store"
 	"github.com/sigshare/sigshare/store/sqlite"
 	"github.com/sigshare/sigshare/subject"
@@ -93,4 +94,23 @@ func TestRestartSQLite(t *testing.T) {
 	if len(sets) != 3 {
 		t.Errorf("%d SETs queued on the push stream, want the 2 events and the verification", len(sets))
 	}
+}
+
+// The shared Manager suite in process on store/sqlite.
+func TestManagerSuiteSQLite(t *testing.T) {
+	ssftest.Run(t, ssftest.Harness{
+		New: func(t *testing.T) ssftest.Managers {
+			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			e := newEnv(t, "https://tr.example.com", func(c *Config) { c.Store = st })
+			return ssftest.Managers{A: asClient{t: e.tr, c: clientA}, B: asClient{t: e.tr, c: clientB}, Anonymous: asClient{t: e.tr}}
+		},
+		Issuer:            "https://tr.example.com",
+		PushEndpoint:      pushURL,
+		MultipleStreams:   true,
+		VerifyRateLimited: true,
+	})
 }
