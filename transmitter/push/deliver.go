@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/sigshare/sigshare/internal/netguard"
-	"github.com/sigshare/sigshare/store"
 	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store"
 )
 
 // Push request header values (RFC 8935 §2.1).

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/sigshare/sigshare/store"
 	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store"
 )
 
 // Timing of the lease loop.
