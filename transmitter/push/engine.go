@@ -40,6 +40,8 @@ type Engine struct {
 	active    int                     // running workers
 	endpoints map[string]*endpoint    // per stream, derived from one revision
 
+	randN func(n int64) int64 // uniform in [0, n): the jitter source
+
 	progress chan struct{} // a worker finished a SET (capacity freed)
 	retried  chan struct{} // a worker rescheduled a SET (NextDue may have moved)
 	workers  sync.WaitGroup
@@ -75,6 +77,7 @@ func New(cfg Config) (*Engine, error) {
 		endpoints: make(map[string]*endpoint),
 		progress:  make(chan struct{}, 1),
 		retried:   make(chan struct{}, 1),
+		randN:     rand.Int64N,
 	}, nil
 }
 
@@ -302,7 +305,7 @@ func (e *Engine) backoff(attempts int, retryAfter time.Duration) time.Duration {
 			bound = d
 		}
 	}
-	delay := time.Duration(rand.Int64N(int64(bound) + 1))
+	delay := time.Duration(e.randN(int64(bound) + 1))
 	if retryAfter > 0 {
 		delay = max(delay, min(retryAfter, b.Max))
 	}
