@@ -60,9 +60,8 @@ type Config struct {
 	Owner string
 	// Concurrency is how many streams are delivered in parallel (0: DefaultConcurrency).
 	Concurrency int
-	// BatchSize is the most SETs leased at once, and the most SETs of one stream the
-	// engine holds (0: DefaultBatchSize). The per-stream hold is further limited to what
-	// fits in one lease: LeaseDuration/RequestTimeout − 1, at least 1.
+	// BatchSize is the most SETs leased at once (0: DefaultBatchSize); the engine holds
+	// at most 2×BatchSize SETs (queued or in flight).
 	BatchSize int
 	// LeaseDuration is how long a leased SET stays reserved for this engine
 	// (0: DefaultLeaseDuration). It must exceed RequestTimeout: a lease must outlast the
@@ -159,9 +158,11 @@ type Hooks struct {
 // settings is Config with defaults applied and derived limits.
 type settings struct {
 	Config
-	perStream int // most SETs of one stream held at once
-	maxHeld   int // most SETs held in total
-	client    *http.Client
+	quantum int // SETs of one stream a worker sends before it yields to a waiting stream
+	maxHeld int // most SETs held at once
+	// renewGrace: see defaultRenewGrace.
+	renewGrace time.Duration
+	client     *http.Client
 }
 
 func newSettings(cfg Config) (*settings, error) {
@@ -223,8 +224,9 @@ func newSettings(cfg Config) (*settings, error) {
 		cfg.Owner = defaultOwner("push")
 	}
 	s := &settings{Config: cfg}
-	s.perStream = max(1, min(cfg.BatchSize, int(cfg.LeaseDuration/cfg.RequestTimeout)-1))
-	s.maxHeld = max(cfg.BatchSize, 2*cfg.Concurrency*s.perStream)
+	s.quantum = max(1, min(cfg.BatchSize, int(cfg.LeaseDuration/cfg.RequestTimeout)-1))
+	s.maxHeld = max(2*cfg.BatchSize, cfg.Concurrency)
+	s.renewGrace = defaultRenewGrace
 	s.client = cfg.HTTPClient
 	if s.client == nil {
 		s.client = newGuardedClient(cfg)

@@ -32,7 +32,7 @@ func newGuardedClient(cfg Config) *http.Client {
 	return p.NewClient(netguard.ClientOptions{
 		Timeout:             cfg.RequestTimeout,
 		DialTimeout:         min(cfg.RequestTimeout, 10*time.Second),
-		MaxIdleConnsPerHost: 4,
+		MaxIdleConnsPerHost: max(4, cfg.Concurrency), // one per worker: streams often share a receiver host
 		Transport:           cfg.Transport,
 	})
 }
@@ -135,7 +135,7 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 		if err := e.s.Store.Retry(sctx, set.StreamID, set.JTI, e.s.Owner, now, "not sent: "+why); err != nil && !isGone(err) {
 			e.s.Logger.Error("push: releasing a SET failed", "stream_id", set.StreamID, "jti", set.JTI, "err", err)
 		}
-		signal(e.retried)
+		signal(e.resched)
 		return
 	}
 
@@ -144,7 +144,7 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 	until, reason, detail := st.failingUntil, st.failingReason, st.failingDetail
 	e.mu.Unlock()
 	if failing {
-		e.fail(sctx, set, reason, "not sent: the endpoint failed for an earlier SET of this stream: "+detail, until, now)
+		e.fail(sctx, set, reason, notSent+detail, until, now)
 		return
 	}
 
@@ -180,19 +180,40 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 	}
 	next := now.Add(e.backoff(set.Attempts+1, o.retryAfter))
 	e.mu.Lock()
+	streamDetail := o.detail
 	if !o.streamWide {
 		st.consecutive++
 		if st.consecutive >= tripAfter {
 			o.streamWide = true
-			o.detail = fmt.Sprintf("%d consecutive failures, the last: %s", st.consecutive, o.detail)
+			streamDetail = fmt.Sprintf("%d consecutive failures, the last: %s", st.consecutive, o.detail)
 		}
 	}
+	var rest []*heldSET
 	if o.streamWide {
-		st.failingUntil, st.failingReason, st.failingDetail = next, o.reason, o.detail
+		st.failingUntil, st.failingReason, st.failingDetail = next, o.reason, streamDetail
+		rest, st.queue = st.queue, nil
 	}
 	e.mu.Unlock()
 	e.fail(sctx, set, o.reason, o.detail, next, now)
+	// The stream's other held SETs are rescheduled for the same time without a request:
+	// they come back together with this one, in Seq order.
+	for _, h := range rest {
+		ctx2, cancel2 := e.storeCtx(ctx)
+		e.fail(ctx2, h.set, o.reason, notSent+streamDetail, next, now)
+		cancel2()
+		e.mu.Lock()
+		delete(e.held, setKey{h.set.StreamID, h.set.JTI})
+		st.held--
+		e.mu.Unlock()
+	}
+	if len(rest) > 0 {
+		signal(e.progress)
+	}
 }
+
+// notSent starts the LastError of a SET rescheduled without a request because its
+// stream's endpoint is failing.
+const notSent = "not sent: the endpoint failed for an earlier SET of this stream: "
 
 // notDeliverable says why the push engine must not send set now, or "".
 func notDeliverable(s *store.Stream, set *store.OutboxSET) string {
@@ -237,7 +258,7 @@ func (e *Engine) fail(ctx context.Context, set *store.OutboxSET, reason Reason, 
 			"stream_id", set.StreamID, "jti", set.JTI, "err", err)
 		return
 	}
-	signal(e.retried)
+	signal(e.resched)
 	e.s.Logger.Debug("push: attempt failed, retrying", "stream_id", set.StreamID, "jti", set.JTI,
 		"reason", string(reason), "attempts", attempts, "next_attempt", next, "error", detail)
 	if h := e.s.Hooks.Retried; h != nil {

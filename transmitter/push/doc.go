@@ -30,9 +30,17 @@
 // engine sleeps until the store signals new SETs (store.Subscribe) or the next retry or
 // lease expiry comes due (store.NextDue); it never polls the outbox in a loop.
 //
-// The engine never holds more SETs of one stream than it can send within one lease
-// (LeaseDuration / RequestTimeout − 1, at most BatchSize), so that a lease does not
-// expire while its SET waits behind slow requests of the same stream.
+// The engine holds at most 2×BatchSize leased SETs. A SET is sent only while its lease
+// covers the whole request (RequestTimeout): when a slow receiver lets the leases of
+// queued SETs run low, the stream waits for them to expire, the engine leases them again
+// itself (Lease hands out expired leases) and goes on — each SET is sent once and in
+// order. Should another engine on the same store lease such a SET first, this engine
+// drops it rather than send it too.
+//
+// Across streams SETs are leased oldest first. A stream with a large backlog of old SETs
+// is therefore served before newer SETs of other streams, up to the 2×BatchSize the
+// engine holds; a failing stream lets go of its SETs at once (see below), so a dead
+// receiver does not hold up the others.
 //
 // # Outcomes
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,10 @@ const (
 	maxIdle = 30 * time.Second
 	// maxLeaseErrorWait bounds the wait after a failed Lease.
 	maxLeaseErrorWait = 30 * time.Second
+	// defaultRenewGrace is how long after a held SET's lease expired the engine waits to
+	// lease it again itself (a renewal) before concluding that another engine took it
+	// over.
+	defaultRenewGrace = 5 * time.Second
 	// tripAfter consecutive failures of scope SET make a stream's failure stream-wide.
 	tripAfter = 3
 )
@@ -34,7 +39,7 @@ type Engine struct {
 	running atomic.Bool
 
 	mu        sync.Mutex
-	held      map[setKey]struct{}     // SETs this engine holds: queued or in flight
+	held      map[setKey]*heldSET     // SETs this engine holds: queued or in flight
 	streams   map[string]*streamState // streams with held SETs or a failure state
 	ready     []*streamState          // streams with queued SETs waiting for a worker
 	active    int                     // running workers
@@ -43,18 +48,29 @@ type Engine struct {
 	randN func(n int64) int64 // uniform in [0, n): the jitter source
 
 	progress chan struct{} // a worker finished a SET (capacity freed)
-	retried  chan struct{} // a worker rescheduled a SET (NextDue may have moved)
+	resched  chan struct{} // a SET was rescheduled or a stream parked: recompute the wake time
 	workers  sync.WaitGroup
 }
 
 type setKey struct{ stream, jti string }
 
+// heldSET is a leased SET in a stream's queue.
+type heldSET struct {
+	set *store.OutboxSET
+	// leaseUntil is when the lease ends; the engine extends it by leasing the SET again
+	// once it expired (Lease hands out expired leases). Guarded by Engine.mu.
+	leaseUntil time.Time
+}
+
 // streamState is the engine's view of one stream. Guarded by Engine.mu.
 type streamState struct {
 	id        string
-	queue     []*store.OutboxSET // leased, not yet processed, in order
-	held      int                // queued plus in flight
-	scheduled bool               // has a worker or sits in Engine.ready
+	queue     []*heldSET // leased, not yet processed, in Seq order
+	held      int        // queued plus in flight
+	scheduled bool       // has a worker or sits in Engine.ready
+	// parked, when not zero, says the stream waits for the lease of its first SET to be
+	// renewed, at the latest until then (see work).
+	parked time.Time
 
 	// A failing stream: until failingUntil its SETs are rescheduled without a request.
 	failingUntil  time.Time
@@ -72,11 +88,11 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return &Engine{
 		s:         s,
-		held:      make(map[setKey]struct{}),
+		held:      make(map[setKey]*heldSET),
 		streams:   make(map[string]*streamState),
 		endpoints: make(map[string]*endpoint),
 		progress:  make(chan struct{}, 1),
-		retried:   make(chan struct{}, 1),
+		resched:   make(chan struct{}, 1),
 		randN:     rand.Int64N,
 	}, nil
 }
@@ -99,12 +115,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer e.workers.Wait()
 
 	log := e.s.Logger
-	log.Info("push delivery started", "owner", e.s.Owner, "concurrency", e.s.Concurrency, "per_stream", e.s.perStream)
+	log.Info("push delivery started", "owner", e.s.Owner, "concurrency", e.s.Concurrency, "batch_size", e.s.BatchSize)
 	defer log.Info("push delivery stopped", "owner", e.s.Owner)
 
 	leaseFailures := 0
 	for ctx.Err() == nil {
-		limit := e.leaseLimit()
+		limit := e.leaseLimit(ctx)
 		if limit > 0 {
 			sets, err := e.s.Store.Lease(ctx, store.LeaseRequest{
 				Owner:    e.s.Owner,
@@ -138,90 +154,146 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // wait sleeps until there may be something to lease. canLease is false when the engine
-// holds all it may: then only a finished SET (or ctx) ends the wait.
+// holds all it may: then a finished SET ends the wait, not a new one.
 func (e *Engine) wait(ctx context.Context, canLease bool, sub <-chan struct{}) {
-	if !canLease {
-		timer := time.NewTimer(maxIdle)
-		defer timer.Stop()
-		select {
-		case <-ctx.Done():
-		case <-e.progress:
-		case <-timer.C:
-		}
-		return
-	}
-	wait := maxIdle
 	now := e.s.Now()
-	due, ok, err := e.s.Store.NextDue(ctx, ssf.DeliveryPush, now)
-	switch {
-	case err != nil && ctx.Err() == nil:
-		e.s.Logger.Error("push: reading the next due time failed", "err", err)
-		wait = time.Second
-	case ok:
-		wait = min(maxIdle, max(minWait, due.Sub(now)))
+	wait := maxIdle
+	var subCh, progress <-chan struct{}
+	if canLease {
+		subCh = sub
+		due, ok, err := e.s.Store.NextDue(ctx, ssf.DeliveryPush, now)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.s.Logger.Error("push: reading the next due time failed", "err", err)
+			wait = time.Second
+		case ok:
+			wait = min(wait, max(minWait, due.Sub(now)))
+		}
+	} else {
+		progress = e.progress
+	}
+	if t, ok := e.parkedWake(); ok {
+		wait = min(wait, max(minWait, t.Sub(now)))
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():
-	case <-sub:
-	case <-e.retried:
+	case <-subCh:
+	case <-progress:
+	case <-e.resched:
 	case <-timer.C:
 	}
 }
 
-// leaseLimit returns how many SETs the engine may lease now: no stream may hold more
-// than perStream, and the engine no more than maxHeld. While SETs are held it waits
-// until at least half a stream's share is free, so as not to lease one SET at a time.
-func (e *Engine) leaseLimit() int {
+// parkedWake returns the earliest time a parked stream needs the loop: when its first
+// SET's lease expires (to renew it) or when the wait for the renewal ends.
+func (e *Engine) parkedWake() (time.Time, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	fullest := 0
+	var t time.Time
 	for _, st := range e.streams {
-		fullest = max(fullest, st.held)
+		if st.parked.IsZero() || len(st.queue) == 0 {
+			continue
+		}
+		w := st.queue[0].leaseUntil
+		if !e.s.Now().Before(w) {
+			w = st.parked
+		}
+		if t.IsZero() || w.Before(t) {
+			t = w
+		}
 	}
-	limit := min(e.s.BatchSize, e.s.perStream-fullest, e.s.maxHeld-len(e.held))
-	if len(e.held) > 0 && limit < max(1, e.s.perStream/2) {
-		return 0
-	}
-	return max(0, limit)
+	return t, !t.IsZero()
 }
 
-// distribute appends leased SETs to their streams' queues and starts workers.
+// leaseLimit returns how many SETs to lease now: at most BatchSize, and no more than
+// brings the engine to 2×BatchSize held. While SETs are held it waits until half a batch
+// is free, so as not to lease one SET at a time; but it always leases when a parked
+// stream's lease has expired (to renew it). It also wakes parked streams whose renewal
+// did not come.
+func (e *Engine) leaseLimit(ctx context.Context) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.s.Now()
+	renew := 0
+	for _, st := range e.streams {
+		if st.parked.IsZero() {
+			continue
+		}
+		switch {
+		case len(st.queue) == 0 || !now.Before(st.parked):
+			st.parked = time.Time{}
+			e.scheduleLocked(ctx, st) // the worker drops the SET that was not renewed
+		case !now.Before(st.queue[0].leaseUntil):
+			renew++
+		}
+	}
+	limit := min(e.s.BatchSize, e.s.maxHeld-len(e.held))
+	if len(e.held) > 0 && limit < max(1, e.s.BatchSize/2) {
+		limit = 0
+	}
+	return max(limit, renew)
+}
+
+// distribute inserts leased SETs into their streams' queues and starts workers.
 func (e *Engine) distribute(ctx context.Context, sets []*store.OutboxSET) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, set := range sets {
 		k := setKey{set.StreamID, set.JTI}
-		if _, ok := e.held[k]; ok {
-			// Our own expired lease, taken again: it is already queued or in flight, and
-			// the new lease simply extends ours.
+		st := e.streams[set.StreamID]
+		if h, ok := e.held[k]; ok {
+			// Our own expired lease, taken again: a renewal of a SET already queued or
+			// in flight.
+			h.leaseUntil = set.LeaseUntil
+			if st != nil && !st.parked.IsZero() && len(st.queue) > 0 && st.queue[0] == h {
+				st.parked = time.Time{}
+				e.scheduleLocked(ctx, st)
+			}
 			continue
 		}
-		e.held[k] = struct{}{}
-		st := e.streams[set.StreamID]
+		h := &heldSET{set: set, leaseUntil: set.LeaseUntil}
+		e.held[k] = h
 		if st == nil {
 			st = &streamState{id: set.StreamID}
 			e.streams[set.StreamID] = st
 		}
-		st.queue = append(st.queue, set)
-		st.held++
-		if st.scheduled {
-			continue
+		// Keep Seq order: a SET whose retry came due goes before later SETs still queued.
+		i := len(st.queue)
+		for i > 0 && st.queue[i-1].set.Seq > set.Seq {
+			i--
 		}
-		st.scheduled = true
-		if e.active < e.s.Concurrency {
-			e.active++
-			e.workers.Add(1)
-			go e.work(ctx, st)
-		} else {
-			e.ready = append(e.ready, st)
+		st.queue = slices.Insert(st.queue, i, h)
+		st.held++
+		if st.parked.IsZero() {
+			e.scheduleLocked(ctx, st)
 		}
 	}
 }
 
+// scheduleLocked gives st a worker, or queues it for the next free one.
+func (e *Engine) scheduleLocked(ctx context.Context, st *streamState) {
+	if st.scheduled || ctx.Err() != nil {
+		return
+	}
+	st.scheduled = true
+	if e.active < e.s.Concurrency {
+		e.active++
+		e.workers.Add(1)
+		go e.work(ctx, st)
+		return
+	}
+	e.ready = append(e.ready, st)
+}
+
 // work delivers the queued SETs of st, then of the streams waiting in e.ready, until
-// there are none. After perStream SETs of one stream it yields to a waiting stream.
+// there are none. After a quantum of SETs of one stream it yields to a waiting stream.
+//
+// A SET is sent only while its lease covers the request (RequestTimeout). Otherwise the
+// stream parks: the loop leases the SET again when its lease expires (a renewal, since
+// Lease hands out expired leases) and resumes the stream. If the renewal does not come
+// within the renewal grace (5 s), another engine took the SET over and this one drops it.
 func (e *Engine) work(ctx context.Context, st *streamState) {
 	defer e.workers.Done()
 	for st != nil {
@@ -238,20 +310,35 @@ func (e *Engine) work(ctx context.Context, st *streamState) {
 				e.mu.Unlock()
 				break
 			}
-			if n >= e.s.perStream && len(e.ready) > 0 {
+			if n >= e.s.quantum && len(e.ready) > 0 {
 				e.ready = append(e.ready, st) // stays scheduled
 				e.mu.Unlock()
 				break
 			}
-			set := st.queue[0]
+			h := st.queue[0]
+			if now := e.s.Now(); h.leaseUntil.Sub(now) < e.s.RequestTimeout {
+				if now.Before(h.leaseUntil.Add(e.s.renewGrace)) {
+					st.parked = h.leaseUntil.Add(e.s.renewGrace)
+					st.scheduled = false
+					e.mu.Unlock()
+					signal(e.resched)
+					break
+				}
+				e.s.Logger.Debug("push: lease not renewed; another engine holds the SET",
+					"stream_id", h.set.StreamID, "jti", h.set.JTI)
+				e.popLocked(st)
+				e.mu.Unlock()
+				signal(e.progress)
+				continue
+			}
 			st.queue[0] = nil
 			st.queue = st.queue[1:]
 			e.mu.Unlock()
 
-			e.process(ctx, st, set)
+			e.process(ctx, st, h.set)
 
 			e.mu.Lock()
-			delete(e.held, setKey{set.StreamID, set.JTI})
+			delete(e.held, setKey{h.set.StreamID, h.set.JTI})
 			st.held--
 			e.mu.Unlock()
 			signal(e.progress)
@@ -277,21 +364,28 @@ func (e *Engine) work(ctx context.Context, st *streamState) {
 	}
 }
 
+// popLocked removes the first queued SET of st from the engine.
+func (e *Engine) popLocked(st *streamState) {
+	h := st.queue[0]
+	st.queue[0] = nil
+	st.queue = st.queue[1:]
+	delete(e.held, setKey{h.set.StreamID, h.set.JTI})
+	st.held--
+}
+
 // dropQueueLocked forgets the queued SETs of st (shutdown): their leases expire and
 // another engine delivers them.
 func (e *Engine) dropQueueLocked(st *streamState) {
-	for _, set := range st.queue {
-		delete(e.held, setKey{set.StreamID, set.JTI})
-		st.held--
+	for len(st.queue) > 0 {
+		e.popLocked(st)
 	}
-	st.queue = nil
 	st.scheduled = false
 	e.forgetLocked(st)
 }
 
 // forgetLocked removes st from e.streams when nothing about it needs remembering.
 func (e *Engine) forgetLocked(st *streamState) {
-	if st.held == 0 && !st.scheduled && st.consecutive == 0 && !st.failingUntil.After(e.s.Now()) {
+	if st.held == 0 && !st.scheduled && st.parked.IsZero() && st.consecutive == 0 && !st.failingUntil.After(e.s.Now()) {
 		delete(e.streams, st.id)
 	}
 }

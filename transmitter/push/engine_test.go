@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,12 +267,6 @@ func TestPushOutcomeTable(t *testing.T) {
 		{name: "503", handler: statusHandler(503, ""), reason: ReasonServerError, requests: 1, detail: []string{"HTTP 503"}},
 		{name: "500", handler: setErrorHandler(500, "server_error", "boom"), reason: ReasonServerError, requests: 2, detail: []string{"HTTP 500", "boom"}},
 		{name: "599", handler: statusHandler(599, ""), reason: ReasonServerError, requests: 2, detail: []string{"HTTP 599"}},
-		{name: "timeout", handler: func(w http.ResponseWriter, r *http.Request, _ int) {
-			select {
-			case <-r.Context().Done():
-			case <-time.After(5 * time.Second):
-			}
-		}, reason: ReasonTimeout, requests: 2, detail: []string{"no answer", "request timeout"}},
 		{name: "connection refused", endpoint: closedURL, reason: ReasonConnection, detail: []string{"connecting to"}},
 		{name: "tls", endpoint: tlsSrv.URL + "/s/x", reason: ReasonTLS, detail: []string{"TLS handshake"}},
 		{name: "user info in endpoint_url", endpoint: "http://user:pw@127.0.0.1:1/s/x", reason: ReasonInvalidEndpoint, detail: []string{"user information"}},
@@ -291,8 +286,8 @@ func TestPushOutcomeTable(t *testing.T) {
 	}
 	hl := newHookLog()
 	cfg := testConfig(st)
-	cfg.RequestTimeout = time.Second // a TLS handshake under -race needs a while
-	cfg.LeaseDuration = 10 * time.Second
+	cfg.RequestTimeout = 5 * time.Second // a TLS handshake under -race on a busy machine needs a while
+	cfg.LeaseDuration = 20 * time.Second
 	cfg.Backoff = Backoff{Initial: time.Hour, Max: time.Hour} // one attempt only
 	cfg.Concurrency = len(cases)
 	cfg.Hooks = hl.hooks()
@@ -368,6 +363,46 @@ func TestPushOutcomeTable(t *testing.T) {
 		if hl.get(m, c.reason) == 0 {
 			t.Errorf("%s: no hook call with reason %s", c.name, c.reason)
 		}
+	}
+}
+
+// A receiver that does not answer within RequestTimeout: the SET is retried; the next
+// SET of the stream is still sent (a SET-scope failure); after three in a row the
+// stream's remaining SETs are rescheduled without requests.
+func TestPushTimeout(t *testing.T) {
+	st := newStore(t)
+	rc := newReceiver(t)
+	createStream(t, st, "s", rc.url("s"), "")
+	rc.handle("s", func(w http.ResponseWriter, r *http.Request, _ int) {
+		<-r.Context().Done()
+	})
+	enqueue(t, st, "s", jtiRange("j", 5)...)
+	hl := newHookLog()
+	cfg := testConfig(st)
+	cfg.RequestTimeout = 200 * time.Millisecond
+	cfg.Backoff = Backoff{Initial: time.Hour, Max: time.Hour}
+	cfg.Hooks = hl.hooks()
+	r := start(t, cfg)
+	eventually(t, "all rescheduled", func() bool { return hl.handled("s") == 5 })
+	r.stop(t)
+	if got := rc.jtis("s"); !slices.Equal(got, jtiRange("j", 3)) {
+		t.Errorf("requests %v, want the first three only", got)
+	}
+	sets := peek(t, st, "s")
+	if len(sets) != 5 {
+		t.Fatalf("%d pending", len(sets))
+	}
+	for i, s := range sets {
+		want := "no answer from " + rc.url("s") + " within the request timeout"
+		if i >= 3 {
+			want = notSent + "3 consecutive failures, the last: " + want
+		}
+		if s.LastError != want || s.Attempts != 1 {
+			t.Errorf("%s: Attempts %d, LastError %q; want 1, %q", s.JTI, s.Attempts, s.LastError, want)
+		}
+	}
+	if n := hl.get(hl.failed, ReasonTimeout); n != 3 {
+		t.Errorf("%d timeouts reported, want 3", n)
 	}
 }
 
@@ -632,7 +667,7 @@ func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
 	enqueue(t, st, "s", jtis...)
 	cfg := testConfig(st)
 	cfg.RequestTimeout = time.Second
-	cfg.LeaseDuration = 4 * time.Second // engine A holds 3 SETs: one in flight, two queued
+	cfg.LeaseDuration = 4 * time.Second
 	a := start(t, cfg)
 	<-inFlight
 	a.cancel()
@@ -643,8 +678,8 @@ func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
 	}
 	close(release)
 	a.stop(t)
-	if c := counts(t, st, "s"); c.Pending != 9 || c.Leased != 2 {
-		t.Fatalf("after shutdown %+v, want 9 pending (the in-flight SET acknowledged), 2 still leased by A", c)
+	if c := counts(t, st, "s"); c.Pending != 9 || c.Leased != 9 {
+		t.Fatalf("after shutdown %+v, want 9 pending (the in-flight SET acknowledged), still leased by A", c)
 	}
 
 	cfgB := cfg
@@ -657,6 +692,93 @@ func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
 			t.Errorf("%s never delivered", j)
 		}
 	}
+}
+
+// A SET is sent only while its lease covers the request; when it does not, the engine
+// waits for the lease to expire, leases the SET again itself (a renewal) and goes on:
+// a slow receiver with many held SETs gets each exactly once, in order.
+func TestPushRenewsExpiringLeases(t *testing.T) {
+	st := newStore(t)
+	rc := newReceiver(t)
+	createStream(t, st, "s", rc.url("s"), "")
+	rc.handle("s", func(w http.ResponseWriter, _ *http.Request, _ int) {
+		time.Sleep(100 * time.Millisecond)
+		w.WriteHeader(http.StatusAccepted)
+	})
+	jtis := jtiRange("j", 10)
+	enqueue(t, st, "s", jtis...)
+	cfg := testConfig(st)
+	cfg.RequestTimeout = 400 * time.Millisecond
+	cfg.LeaseDuration = 600 * time.Millisecond // covers about 3 of the 10 requests
+	start(t, cfg)
+	eventually(t, "all delivered", drained(t, st, "s"))
+	if got := rc.jtis("s"); !slices.Equal(got, jtis) {
+		t.Errorf("got %v, want each SET once, in order", got)
+	}
+}
+
+// When another engine leases a SET after this engine's lease expired (before this
+// engine renewed it), this engine drops the SET instead of sending it too.
+func TestPushDropsSETsTakenOverByAnotherEngine(t *testing.T) {
+	base := newStore(t)
+	st := &stealingStore{Store: base}
+	rc := newReceiver(t)
+	createStream(t, st, "s", rc.url("s"), "")
+	rc.handle("s", func(w http.ResponseWriter, _ *http.Request, _ int) {
+		time.Sleep(100 * time.Millisecond)
+		w.WriteHeader(http.StatusAccepted)
+	})
+	jtis := jtiRange("j", 10)
+	enqueue(t, st, "s", jtis...)
+	cfg := testConfig(st)
+	cfg.RequestTimeout = 400 * time.Millisecond
+	cfg.LeaseDuration = 600 * time.Millisecond
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.s.renewGrace = 300 * time.Millisecond
+	st.armed.Store(true) // from the second Lease on, a thief takes expired leases first
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	eventually(t, "the thief took SETs", func() bool { return st.stolen.Load() > 0 })
+	eventually(t, "the engine let them go", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return len(e.held) == 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := rc.jtis("s")
+	if len(got)+int(st.stolen.Load()) != len(jtis) {
+		t.Errorf("engine sent %v and the thief holds %d: want each SET exactly once", got, st.stolen.Load())
+	}
+	if !slices.Equal(got, jtis[:len(got)]) {
+		t.Errorf("engine sent %v, not a prefix in order", got)
+	}
+}
+
+// stealingStore, once armed, leases every due SET to "thief" before each Lease of the
+// engine (after the engine's first one).
+type stealingStore struct {
+	store.Store
+	armed  atomic.Bool
+	calls  atomic.Int64
+	stolen atomic.Int64
+}
+
+func (s *stealingStore) Lease(ctx context.Context, req store.LeaseRequest) ([]*store.OutboxSET, error) {
+	if s.armed.Load() && s.calls.Add(1) > 1 && req.Owner != "thief" {
+		stolen, err := s.Store.Lease(ctx, store.LeaseRequest{Owner: "thief", Method: req.Method, Limit: 1000, Duration: time.Hour, Now: req.Now})
+		if err != nil {
+			return nil, err
+		}
+		s.stolen.Add(int64(len(stolen)))
+	}
+	return s.Store.Lease(ctx, req)
 }
 
 // SSF-STATUS-3: a paused stream sends nothing but its Control SET; held SETs are
@@ -832,8 +954,8 @@ func TestNewValidates(t *testing.T) {
 		s.Backoff.Initial != DefaultBackoffInitial || s.Backoff.Max != DefaultBackoffMax {
 		t.Errorf("defaults not applied: %+v", s.Config)
 	}
-	if s.perStream != 29 {
-		t.Errorf("per-stream hold %d, want 5m/10s-1 = 29", s.perStream)
+	if s.quantum != 29 || s.maxHeld != 200 {
+		t.Errorf("quantum %d, maxHeld %d; want 5m/10s-1 = 29 and 2×100", s.quantum, s.maxHeld)
 	}
 	if !strings.HasPrefix(e.Owner(), "push/") {
 		t.Errorf("Owner %q", e.Owner())
