@@ -104,12 +104,17 @@ func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(context.WithoutCancel(ctx), max(e.s.RequestTimeout, 5*time.Second))
 }
 
-// process delivers one leased SET and records the outcome in the store.
-func (e *Engine) process(ctx context.Context, st *streamState, set *store.OutboxSET) {
+// process delivers one leased SET and records the outcome in the store. Before the
+// store call that gives up the lease (Ack, Retry, DeadLetter) it releases the SET from
+// the engine (release), so that a Lease that returns the SET afterwards is not taken
+// for a renewal.
+func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 	sctx, cancel := e.storeCtx(ctx)
 	defer cancel()
+	set := h.set
 	now := e.s.Now()
 	if e.s.MaxAge > 0 && now.Sub(set.CreatedAt) > e.s.MaxAge {
+		e.release(st, h)
 		e.deadLetter(sctx, set, ReasonMaxAge, fmt.Sprintf(
 			"undelivered %v after it was enqueued, beyond MaxAge (%v); %d failed attempts; last error: %s",
 			now.Sub(set.CreatedAt).Round(time.Second), e.s.MaxAge, set.Attempts, lastError(set.LastError)))
@@ -132,6 +137,7 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 	if why := notDeliverable(stream, set); why != "" {
 		// Release the lease now (rather than let it expire) so that the SET keeps its
 		// place in order when the stream resumes (SSF-STATUS-3) or is polled.
+		e.release(st, h)
 		if err := e.s.Store.Retry(sctx, set.StreamID, set.JTI, e.s.Owner, now, "not sent: "+why); err != nil && !isGone(err) {
 			e.s.Logger.Error("push: releasing a SET failed", "stream_id", set.StreamID, "jti", set.JTI, "err", err)
 		}
@@ -144,6 +150,7 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 	until, reason, detail := st.failingUntil, st.failingReason, st.failingDetail
 	e.mu.Unlock()
 	if failing {
+		e.release(st, h)
 		e.fail(sctx, set, reason, notSent+detail, until, now)
 		return
 	}
@@ -159,6 +166,7 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 	switch o.verdict {
 	case delivered:
 		e.recordSuccess(st)
+		e.release(st, h)
 		if _, err := e.s.Store.Ack(sctx, set.StreamID, []string{set.JTI}); err != nil {
 			e.s.Logger.Error("push: recording a delivery failed; the SET will be delivered again",
 				"stream_id", set.StreamID, "jti", set.JTI, "err", err)
@@ -174,6 +182,7 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 	}
 	if o.verdict == permanent {
 		e.recordSuccess(st) // the endpoint answered; the SET is at fault
+		e.release(st, h)
 		e.deadLetter(sctx, set, ReasonRejected, "rejected by the receiver: "+o.detail+
 			"; not retried (RFC 8935 §4); fix the cause, then replay the dead letter")
 		return
@@ -194,21 +203,31 @@ func (e *Engine) process(ctx context.Context, st *streamState, set *store.Outbox
 		rest, st.queue = st.queue, nil
 	}
 	e.mu.Unlock()
+	e.release(st, h)
 	e.fail(sctx, set, o.reason, o.detail, next, now)
 	// The stream's other held SETs are rescheduled for the same time without a request:
 	// they come back together with this one, in Seq order.
-	for _, h := range rest {
+	for _, r := range rest {
+		e.release(st, r)
 		ctx2, cancel2 := e.storeCtx(ctx)
-		e.fail(ctx2, h.set, o.reason, notSent+streamDetail, next, now)
+		e.fail(ctx2, r.set, o.reason, notSent+streamDetail, next, now)
 		cancel2()
-		e.mu.Lock()
-		delete(e.held, setKey{h.set.StreamID, h.set.JTI})
-		st.held--
-		e.mu.Unlock()
 	}
-	if len(rest) > 0 {
-		signal(e.progress)
+}
+
+// release removes h from the engine's held SETs (once).
+func (e *Engine) release(st *streamState, h *heldSET) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if h.released {
+		return
 	}
+	h.released = true
+	if k := (setKey{h.set.StreamID, h.set.JTI}); e.held[k] == h {
+		delete(e.held, k)
+	}
+	st.held--
+	signal(e.progress)
 }
 
 // notSent starts the LastError of a SET rescheduled without a request because its

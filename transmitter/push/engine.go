@@ -60,6 +60,8 @@ type heldSET struct {
 	// leaseUntil is when the lease ends; the engine extends it by leasing the SET again
 	// once it expired (Lease hands out expired leases). Guarded by Engine.mu.
 	leaseUntil time.Time
+	// released is set when the SET left the engine (see Engine.release).
+	released bool
 }
 
 // streamState is the engine's view of one stream. Guarded by Engine.mu.
@@ -335,13 +337,8 @@ func (e *Engine) work(ctx context.Context, st *streamState) {
 			st.queue = st.queue[1:]
 			e.mu.Unlock()
 
-			e.process(ctx, st, h.set)
-
-			e.mu.Lock()
-			delete(e.held, setKey{h.set.StreamID, h.set.JTI})
-			st.held--
-			e.mu.Unlock()
-			signal(e.progress)
+			e.process(ctx, st, h)
+			e.release(st, h) // if process left the SET to its lease
 		}
 		e.mu.Lock()
 		st = nil
@@ -369,7 +366,10 @@ func (e *Engine) popLocked(st *streamState) {
 	h := st.queue[0]
 	st.queue[0] = nil
 	st.queue = st.queue[1:]
-	delete(e.held, setKey{h.set.StreamID, h.set.JTI})
+	h.released = true
+	if k := (setKey{h.set.StreamID, h.set.JTI}); e.held[k] == h {
+		delete(e.held, k)
+	}
 	st.held--
 }
 
