@@ -251,7 +251,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, s := range sets {
 		resp.Sets[s.JTI] = s.SET
 	}
-	if batch > 0 && len(sets) == batch {
+	if batch > 0 && len(sets) == batch && stream.Status == ssf.StatusEnabled {
+		// (A stopped stream holds SETs that are not available.)
 		c, err := h.cfg.Store.CountOutbox(r.Context(), streamID, h.cfg.Now())
 		if err != nil {
 			h.cfg.Logger.Error("poll: counting the outbox failed", "stream_id", streamID, "err", err)

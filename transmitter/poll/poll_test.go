@@ -365,7 +365,7 @@ func TestPollPausedAndDisabledStreams(t *testing.T) {
 			control := &store.OutboxSET{StreamID: "s", JTI: "control", SET: fakeSET("control"), Control: true, CreatedAt: time.Now()}
 			e.setStatus("s", status, control)
 			e.enqueue("s", "j2")
-			if r := e.mustPoll("s", `{"returnImmediately":true}`); !slices.Equal(jtis(r), []string{"control"}) || r.MoreAvailable {
+			if r := e.mustPoll("s", `{"returnImmediately":true,"maxEvents":1}`); !slices.Equal(jtis(r), []string{"control"}) || r.MoreAvailable {
 				t.Errorf("sets %v more=%v, want the Control SET only", jtis(r), r.MoreAvailable)
 			}
 			if r := e.mustPoll("s", `{}`); len(r.Sets) != 0 {

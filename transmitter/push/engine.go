@@ -114,6 +114,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer e.running.Store(false)
 	sub, unsubscribe := e.s.Store.Subscribe("")
 	defer unsubscribe()
+	defer e.forgetAll()
 	defer e.workers.Wait()
 
 	log := e.s.Logger
@@ -359,6 +360,18 @@ func (e *Engine) work(ctx context.Context, st *streamState) {
 		}
 		e.mu.Unlock()
 	}
+}
+
+// forgetAll drops what the engine still holds after its workers stopped (parked streams):
+// those SETs are left to their leases.
+func (e *Engine) forgetAll() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, st := range e.streams {
+		st.parked = time.Time{}
+		e.dropQueueLocked(st)
+	}
+	e.ready = nil
 }
 
 // popLocked removes the first queued SET of st from the engine.
