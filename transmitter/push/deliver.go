@@ -48,14 +48,16 @@ type endpoint struct {
 
 // endpointFor returns the push endpoint of s, cached per stream revision.
 func (e *Engine) endpointFor(s *store.Stream) *endpoint {
+	d := s.Config.Delivery
 	e.mu.Lock()
 	ep := e.endpoints[s.ID]
 	e.mu.Unlock()
-	if ep != nil && ep.revision == s.Revision {
+	// The raw values are compared too: a stream deleted and created again under the same
+	// ID starts again at revision 1.
+	if ep != nil && ep.revision == s.Revision && d != nil && ep.url == d.EndpointURL && ep.auth == d.AuthorizationHeader {
 		return ep
 	}
 	ep = &endpoint{revision: s.Revision}
-	d := s.Config.Delivery
 	switch {
 	case d == nil || d.EndpointURL == "":
 		ep.err = errors.New("the stream has no delivery.endpoint_url")

@@ -406,6 +406,43 @@ func TestPushTimeout(t *testing.T) {
 	}
 }
 
+// AMB-18: 401 is retried, and a PATCH of authorization_header (a new stream revision)
+// is picked up by the next attempt, which then succeeds.
+func TestPushCredentialsFixedByPatch(t *testing.T) {
+	st := newStore(t)
+	rc := newReceiver(t)
+	createStream(t, st, "s", rc.url("s"), "Bearer old")
+	rc.handle("s", func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.Header.Get("Authorization") != "Bearer new" {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	})
+	enqueue(t, st, "s", "j1")
+	hl := newHookLog()
+	cfg := testConfig(st)
+	cfg.Backoff = Backoff{Initial: 50 * time.Millisecond, Max: 50 * time.Millisecond}
+	cfg.MaxAttempts = -1
+	cfg.Hooks = hl.hooks()
+	start(t, cfg)
+	eventually(t, "a 401", func() bool { return hl.get(hl.retried, ReasonUnauthorized) >= 1 })
+	s, err := st.GetStream(context.Background(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Config.Delivery.AuthorizationHeader = "Bearer new"
+	if err := st.UpdateStream(context.Background(), s, store.StreamChange{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "delivered with the new credentials", drained(t, st, "s"))
+	reqs := rc.requests("s")
+	if got := reqs[len(reqs)-1].Header.Get("Authorization"); got != "Bearer new" {
+		t.Errorf("last request Authorization %q", got)
+	}
+}
+
 // SEC-17: the default client refuses loopback; the SET is retried (the owner can PATCH
 // the endpoint) and the receiver never sees a request.
 func TestPushSSRFGuardRefusesLoopbackByDefault(t *testing.T) {
