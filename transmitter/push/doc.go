@@ -89,6 +89,12 @@
 // dead-lettered. Engines on several nodes that share one store may deliver SETs of one
 // stream concurrently and so reorder them.
 //
+// A held SET whose stream was paused or disabled meanwhile (and is not a Control SET),
+// or switched to poll delivery, is not sent; its lease is given back at once with
+// store.Retry (which counts an attempt, the only way the store offers) so that it keeps
+// its place in Seq order when the stream resumes (SSF-STATUS-3: held events go out in
+// the order they were generated). MaxAge also applies to SETs held for a paused stream.
+//
 // Dead letters stay in the outbox, visible (store.DeadLetters) and replayable
 // (store.Replay); nothing is dropped silently.
 //
