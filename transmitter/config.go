@@ -72,6 +72,8 @@ type Config struct {
 
 	// Push is the policy for push endpoint_urls chosen by Receivers.
 	Push PushPolicy
+	// Poll tunes the poll endpoint. Zero: the defaults of package transmitter/poll.
+	Poll PollOptions
 
 	// Authenticator authenticates Receiver clients on the management API and the poll
 	// endpoint. Nil: every management request is answered 401.

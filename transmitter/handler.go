@@ -13,20 +13,23 @@ import (
 // Handler returns the Transmitter's HTTP surface, meant to be the server's root
 // handler. With <base> the issuer's path ("" when it has none):
 //
-//	GET  /.well-known/ssf-configuration<base>   metadata (SSF §7.2, no authentication)
-//	GET  <base>/jwks.json                        JWK Set of the signing keys
-//	     <base>/ssf/stream, /ssf/status, /ssf/subjects:add, /ssf/subjects:remove,
-//	     /ssf/verify                             management API (NewManagementHandler)
-//	     <base>/admin/...                        operator API (when Config.AdminToken is set)
-//	GET  /healthz                                200 while the process runs
-//	GET  /readyz                                 200 when the store answers, else 503
+//	GET  /.well-known/ssf-configuration<base>  metadata (SSF §7.2, no authentication)
+//	GET  <base>/jwks.json                       JWK Set of the signing keys
+//	     <base>/ssf/stream, /ssf/status,
+//	     /ssf/subjects:add, /ssf/subjects:remove,
+//	     /ssf/verify                            management API (NewManagementHandler)
+//	POST <base>/ssf/poll/{stream_id}            poll endpoint (RFC 8936, transmitter/poll)
+//	     <base>/admin/...                       operator API (when Config.AdminToken is set)
+//	GET  /healthz                               200 while the process runs
+//	GET  /readyz                                200 when the store answers, else 503
 //
 // With Config.LegacyDiscovery the metadata is also served at
 // /.well-known/sse-configuration<base>, /.well-known/risc-configuration<base> and, for
 // an issuer with a path, at <base>/.well-known/{ssf,sse,risc}-configuration.
 //
-// The poll endpoint (<base>/ssf/poll/{stream_id}, RFC 8936) is served by package
-// transmitter/poll, authorized with [Transmitter.AuthorizePoll].
+// The poll endpoint is authorized with [Transmitter.AuthorizePoll] before
+// transmitter/poll handles the request, so that every refusal carries its RFC 6750
+// challenge.
 func (t *Transmitter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	wellKnown := []string{ssf.WellKnownSSF}
@@ -49,6 +52,7 @@ func (t *Transmitter) Handler() http.Handler {
 		Logger:               t.log,
 		OnAuthFailure:        t.authFailureHook("management"),
 	}))
+	mux.Handle(t.routePath+pathPoll+"{stream_id}", t.poll)
 	if t.cfg.AdminToken != "" {
 		mux.Handle(t.routePath+pathAdmin, t.adminHandler())
 	}

@@ -40,6 +40,7 @@ type Transmitter struct {
 	minVerify time.Duration // <= 0: none
 	signers   int
 	emitter   *emitter
+	poll      http.Handler
 	subjects  subjectCache
 
 	createMu sync.Map // client id → *sync.Mutex, serialises creates of SingleStream clients
@@ -149,6 +150,9 @@ func New(cfg Config) (*Transmitter, error) {
 		return nil, err
 	}
 	t.emitter = em
+	if t.poll, err = t.newPollHandler(); err != nil {
+		return nil, fmt.Errorf("transmitter: %w", err)
+	}
 	return t, nil
 }
 
