@@ -23,7 +23,7 @@ const deliveryWait = 90 * time.Second
 // over when its leases expire. Nothing is left in the outbox, nothing dead-lettered.
 func TestNodeKilledMidDelivery(t *testing.T) {
 	const nodes, streams, events = 3, 2, 2000
-	c := newCluster(t, nodes, 3*time.Second)
+	c := newCluster(t, nodes, 10*time.Second)
 	rcv := newReceiver(t, c.signing)
 	ids := c.createPushStreams(rcv, streams)
 
@@ -68,7 +68,7 @@ func TestNodeKilledMidDelivery(t *testing.T) {
 	if len(res.queued) < events*streams {
 		t.Fatalf("%d SETs queued for %d events on %d streams", len(res.queued), events, streams)
 	}
-	rcv.waitAll(t, res.queued, deliveryWait)
+	rcv.waitAll(t, res.queued, deliveryWait, c.dumpOutbox)
 	t.Logf("delivery done after %v", time.Since(start))
 	for _, n := range c.nodes {
 		n.stop(t)
@@ -87,8 +87,8 @@ func TestNodeKilledMidDelivery(t *testing.T) {
 // TestNodesDeliverExactlyOnce: without failures, two nodes sharing one database deliver
 // every SET exactly once (leases never overlap), whichever node accepted the event.
 func TestNodesDeliverExactlyOnce(t *testing.T) {
-	const nodes, streams, events = 2, 2, 1000
-	c := newCluster(t, nodes, 5*time.Second)
+	const nodes, streams, events = 2, 2, 800
+	c := newCluster(t, nodes, 10*time.Second)
 	rcv := newReceiver(t, c.signing)
 	ids := c.createPushStreams(rcv, streams)
 	start := time.Now()
@@ -100,7 +100,7 @@ func TestNodesDeliverExactlyOnce(t *testing.T) {
 	if len(queued) != events*streams {
 		t.Fatalf("%d SETs queued for %d events on %d streams", len(queued), events, streams)
 	}
-	rcv.waitAll(t, queued, deliveryWait)
+	rcv.waitAll(t, queued, deliveryWait, c.dumpOutbox)
 	t.Logf("delivery done after %v", time.Since(start))
 	// Stop the nodes (requests in flight finish), so that a late duplicate would be seen.
 	for _, n := range c.nodes {
@@ -161,7 +161,7 @@ func BenchmarkDelivery(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			setStatus(ssf.StatusEnabled)
-			rcv.waitAll(b, want, 5*time.Minute)
+			rcv.waitAll(b, want, 5*time.Minute, c.dumpOutbox)
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "SETs/s")
 		})

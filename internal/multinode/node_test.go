@@ -83,7 +83,7 @@ func runNode(name string) int {
 	if err != nil {
 		return fail("lease duration", err)
 	}
-	st, err := postgres.Open(ctx, os.Getenv(envDSN), postgres.Options{Schema: os.Getenv(envSchema), Logger: log})
+	st, err := postgres.Open(ctx, os.Getenv(envDSN), postgres.Options{Schema: os.Getenv(envSchema), MaxConns: 6, Logger: log})
 	if err != nil {
 		return fail("open the store", err)
 	}
@@ -110,7 +110,7 @@ func runNode(name string) int {
 	}
 	engine, err := push.New(push.Config{
 		Store: st, InsecureAllowLoopback: true, InsecureAllowHTTP: true,
-		Owner: "push/" + name, BatchSize: 32, LeaseDuration: lease, RequestTimeout: lease / 2,
+		Owner: "push/" + name, BatchSize: 32, LeaseDuration: lease, RequestTimeout: time.Second,
 		Backoff: push.Backoff{Initial: 100 * time.Millisecond, Max: time.Second},
 		Logger:  log,
 	})
@@ -569,8 +569,9 @@ func (r *receiver) missing(jtis map[string]string) int {
 	return n
 }
 
-// waitAll waits until every SET of jtis was delivered at least once.
-func (r *receiver) waitAll(tb testing.TB, jtis map[string]string, within time.Duration) {
+// waitAll waits until every SET of jtis was delivered at least once. When some are
+// not, it logs their outbox rows (dump) and fails.
+func (r *receiver) waitAll(tb testing.TB, jtis map[string]string, within time.Duration, dump func(missing []string)) {
 	tb.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -579,9 +580,53 @@ func (r *receiver) waitAll(tb testing.TB, jtis map[string]string, within time.Du
 			return
 		}
 		if time.Now().After(deadline) {
+			if dump != nil {
+				var missing []string
+				r.mu.Lock()
+				for j := range jtis {
+					if r.got[j] == 0 {
+						missing = append(missing, j)
+					}
+				}
+				r.mu.Unlock()
+				dump(missing)
+			}
 			tb.Fatalf("%d of %d SETs not delivered within %v (%d deliveries, %d refused)", m, len(jtis), within, r.total.Load(), r.bad.Load())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// dumpOutbox logs the outbox rows of the given jtis (diagnostics).
+func (c *cluster) dumpOutbox(jtis []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.dsn)
+	if err != nil {
+		c.tb.Logf("dump outbox: %v", err)
+		return
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT seq, stream_id, jti, attempts, next_attempt_at, lease_owner, lease_until, last_error, dead, dead_reason, now()
+		FROM `+pgx.Identifier{c.schema, "outbox"}.Sanitize()+` WHERE jti = ANY($1) ORDER BY seq`, jtis)
+	if err != nil {
+		c.tb.Logf("dump outbox: %v", err)
+		return
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			c.tb.Logf("dump outbox: %v", err)
+			return
+		}
+		found++
+		c.tb.Logf("outbox row: %v", v)
+	}
+	c.tb.Logf("%d of %d missing SETs are in the outbox", found, len(jtis))
+	for _, n := range c.nodes {
+		c.tb.Logf("log of %s:\n%s", n.name, n.stderr.String())
 	}
 }
 
