@@ -285,7 +285,8 @@ func (s *Store) PurgeInbox(ctx context.Context, before time.Time) (int, error) {
 }
 
 // AddPendingAcks implements store.InboxStore. The jtis keep the order given: the rids
-// drawn for them are paired, sorted, with the jtis in that order.
+// drawn for them are paired, sorted, with the jtis in that order. Rows are inserted in
+// jti order, so that concurrent calls with common jtis wait instead of deadlocking.
 func (s *Store) AddPendingAcks(ctx context.Context, stream string, jtis []string) error {
 	jtis = uniq(jtis)
 	var e enc
@@ -304,7 +305,7 @@ func (s *Store) AddPendingAcks(ctx context.Context, stream string, jtis []string
 				SELECT row_number() OVER (ORDER BY v) AS ord, v AS rid
 				FROM (SELECT nextval('pending_acks_rid') AS v FROM generate_series(1, cardinality($2::text[]))) AS g
 			)
-			INSERT INTO pending_acks (rid, stream, jti) SELECT n.rid, $1, u.jti FROM u JOIN n USING (ord)
+			INSERT INTO pending_acks (rid, stream, jti) SELECT n.rid, $1, u.jti FROM u JOIN n USING (ord) ORDER BY u.jti
 			ON CONFLICT (stream, jti) DO NOTHING`, stream, jtis)
 		if err != nil {
 			return fmt.Errorf("postgres: add pending acks on stream %q: %w", stream, err)

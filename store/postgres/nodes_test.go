@@ -439,3 +439,56 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestOverlappingBatchesAcrossNodes: two nodes enqueue batches with the same keys in
+// opposite orders at the same time (a retried Enqueue meeting its first attempt). One
+// batch is stored, the other fails with ErrExists (not a deadlock), and nothing of the
+// failed one is written. The same for pending acknowledgements (no error at all).
+func TestOverlappingBatchesAcrossNodes(t *testing.T) {
+	schema := freshSchema(t)
+	a, b := openStore(t, schema, Options{}), openStore(t, schema, Options{})
+	mkStream(t, a, "s1", ssf.DeliveryPush, ssf.StatusEnabled)
+	for round := range 20 {
+		var fwd, rev []*store.OutboxSET
+		var jtis, revJTIs []string
+		for i := range 40 {
+			j := fmt.Sprintf("r%d-%d", round, i)
+			fwd = append(fwd, set("s1", j))
+			jtis = append(jtis, j)
+		}
+		for i := len(fwd) - 1; i >= 0; i-- {
+			rev = append(rev, set("s1", fwd[i].JTI))
+			revJTIs = append(revJTIs, jtis[i])
+		}
+		var wg sync.WaitGroup
+		var errA, errB, ackA, ackB error
+		wg.Go(func() { errA = a.Enqueue(context.Background(), fwd) })
+		wg.Go(func() { errB = b.Enqueue(context.Background(), rev) })
+		wg.Go(func() { ackA = a.AddPendingAcks(context.Background(), "p", jtis) })
+		wg.Go(func() { ackB = b.AddPendingAcks(context.Background(), "p", revJTIs) })
+		wg.Wait()
+		if ackA != nil || ackB != nil {
+			t.Fatalf("round %d: concurrent AddPendingAcks: %v, %v", round, ackA, ackB)
+		}
+		ok := 0
+		for _, err := range []error{errA, errB} {
+			switch {
+			case err == nil:
+				ok++
+			case !errorsIs(err, store.ErrExists):
+				t.Fatalf("round %d: overlapping Enqueue failed with %v, want ErrExists", round, err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("round %d: %d of two overlapping batches stored, want 1 (errors %v, %v)", round, ok, errA, errB)
+		}
+	}
+	c, err := a.CountOutbox(t.Context(), "s1", at(0))
+	if err != nil || c.Pending != 20*40 {
+		t.Fatalf("CountOutbox = %+v, %v; want %d pending", c, err, 20*40)
+	}
+	acks, err := b.PendingAcks(t.Context(), "p", 0)
+	if err != nil || len(acks) != 20*40 {
+		t.Fatalf("PendingAcks = %d, %v", len(acks), err)
+	}
+}

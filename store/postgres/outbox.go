@@ -77,7 +77,9 @@ func (r *outboxRows) streams() []string {
 // Seq per SET from outbox_seq and pairs the values, sorted, with the SETs in the order
 // given (WITH ORDINALITY), so that a batch's Seqs increase in its order whatever order
 // PostgreSQL evaluates rows in; both sides are MATERIALIZED, so each is computed once.
-// It returns the Seqs; sorted, they are the Seqs of the SETs in the order given. A key
+// Rows are inserted in key order, so that concurrent batches with common keys wait for
+// each other instead of deadlocking. It returns the Seqs; sorted, they are the Seqs of
+// the SETs in the order given. A key
 // that exists (or repeats in the batch) violates the unique constraint (ErrExists), an
 // unknown stream the foreign key (ErrNotFound); either way nothing is written.
 const enqueueQuery = `WITH u AS MATERIALIZED (
@@ -94,6 +96,7 @@ INSERT INTO outbox (seq, stream_id, jti, set_text, event_type, control, created_
 SELECT n.seq, u.stream_id, u.jti, u.set_text, u.event_type, u.control, u.created_at, u.attempts, u.next_attempt_at,
 	u.lease_owner, u.lease_until, u.last_error, u.dead, u.dead_at, u.dead_reason
 FROM u JOIN n USING (ord)
+ORDER BY u.stream_id, u.jti
 RETURNING seq`
 
 // collectSeqs reads enqueueQuery's result: the Seqs in the order of the SETs given.
