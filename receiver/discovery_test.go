@@ -284,7 +284,7 @@ func TestDiscover_CompatibilityLocations(t *testing.T) {
 	})
 	t.Run("a found but invalid document ends the search", func(t *testing.T) {
 		m.docs = map[string]string{
-			"/.well-known/ssf-configuration/realms/r1":  `{"issuer":"https://other.example.com"}`,
+			"/.well-known/ssf-configuration/realms/r1": `{"issuer":"https://other.example.com"}`,
 			"/realms/r1/.well-known/ssf-configuration": metaJSON(t, &ssf.Metadata{Issuer: issuer}),
 		}
 		opts := m.opts()
@@ -365,9 +365,9 @@ func TestDiscover_VendorMetadata(t *testing.T) {
 			},
 		},
 		{
-			file: "google-risc-metadata.json",
+			file:    "google-risc-metadata.json",
 			replace: []string{"https://accounts.google.com", "", "https://www.googleapis.com", "", "https://risc.googleapis.com", ""},
-			path: "/.well-known/risc-configuration", strictOK: false, compatOK: true,
+			path:    "/.well-known/risc-configuration", strictOK: false, compatOK: true,
 			check: func(t *testing.T, d *Discovery) {
 				md := d.Metadata
 				if md.ConfigurationEndpoint != base+"/v1beta/v1beta/stream" || md.StatusEndpoint != base+"/v1beta/stream/status" {
