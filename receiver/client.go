@@ -72,8 +72,9 @@ type ClientConfig struct {
 //
 // Requests carry only what SSF lets a Receiver send: a create request holds the
 // Receiver-supplied members alone (events_requested, delivery, description: conformance
-// RS5, [ssf.StreamConfig.ReceiverSupplied]); a replace request holds stream_id and the
-// Receiver-supplied members. stream_id travels as a query parameter for reads, deletes
+// RS5, [ssf.StreamConfig.ReceiverSupplied]); update and replace requests are sent as
+// given, without unknown members (the Transmitter checks that Transmitter-supplied
+// members equal the current values, SSF-STREAM-22, -24). stream_id travels as a query parameter for reads, deletes
 // and status reads (SSF §8.1.1.2, §8.1.1.5, §8.1.2.1) and in the body otherwise.
 //
 // Answers map through [ssf.ErrorFromResponse]: any 2xx but 202 is success (AMB-10), 202
@@ -469,16 +470,17 @@ func (c *Client) decodeStreamAnswer(k call, b []byte) (*ssf.StreamConfig, error)
 }
 
 // ReplaceStream replaces the stream's Receiver-supplied members (SSF §8.1.1.4): PUT with
-// stream_id and the Receiver-supplied members of req; an absent one is deleted.
-// Transmitter-supplied and unknown members of req are not sent (a configuration read,
-// edited and put back works whatever the Transmitter changed meanwhile).
+// req; an absent Receiver-supplied member is deleted. Transmitter-supplied members in
+// req are sent as given and must equal the current values (a configuration read, edited
+// and put back is a valid request); members this package does not know (req.Extra, such
+// as the ID1 "format", DIFF-8) are not sent.
 func (c *Client) ReplaceStream(ctx context.Context, req ssf.StreamConfig) (*ssf.StreamConfig, error) {
 	const op = "replace stream"
 	if req.StreamID == "" {
 		return nil, badRequest(op, "", errors.New("stream_id is required (SSF §8.1.1.4)"))
 	}
-	body := req.ReceiverSupplied()
-	body.StreamID = req.StreamID
+	body := req
+	body.Extra = nil
 	if err := body.ValidateRequestWith(ssf.ValidateOptions{InsecureAllowHTTP: c.insecure}); err != nil {
 		return nil, badRequest(op, req.StreamID, err)
 	}

@@ -102,8 +102,7 @@ func TestClient_EveryMethod(t *testing.T) {
 		t.Errorf("updated description %q", upd.Description)
 	}
 
-	// Replace sends stream_id and the Receiver-supplied members only: a configuration
-	// read and put back works.
+	// Replace sends the configuration read and edited, without unknown members.
 	rep := *got
 	rep.Description = "replaced"
 	rep.Extra = map[string]json.RawMessage{"format": json.RawMessage(`"iss_sub"`)}
@@ -111,7 +110,7 @@ func TestClient_EveryMethod(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := f.lastRequest(); r.Method != http.MethodPut || !slices.Equal(jsonKeys(t, r.Body), []string{"delivery", "description", "events_requested", "stream_id"}) {
+	if r := f.lastRequest(); r.Method != http.MethodPut || !slices.Equal(jsonKeys(t, r.Body), []string{"aud", "delivery", "description", "events_delivered", "events_requested", "events_supported", "iss", "stream_id"}) {
 		t.Errorf("put request %+v %s", r, r.Body)
 	}
 	if replaced.Description != "replaced" {
