@@ -20,9 +20,10 @@ import (
 //     409 Conflict (one stream per Receiver, SSF-STREAM-17) it lists again and takes the
 //     Receiver's only stream, whatever its delivery; several streams with none matching
 //     is an error wrapping ssf.ErrConflict that lists their ids.
-//  3. When the stream picked differs from req in a Receiver-supplied member (delivery
-//     method, push endpoint_url or authorization_header, the set of events_requested,
-//     description), it is updated with PATCH (SSF §8.1.1.3) to req's values; a 202
+//  3. When the stream picked differs from req in a Receiver-supplied member that req
+//     sets (delivery method, push endpoint_url, a non-empty authorization_header, the
+//     set of events_requested, a non-empty description), it is updated with PATCH (SSF
+//     §8.1.1.3) to req's values; members req leaves absent are left as they are. A 202
 //     answer is returned as an error matching ssf.ErrAccepted (call again later).
 //
 // Matching: same effective delivery method (absent means poll, AMB-4); for push the same
