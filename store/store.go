@@ -13,7 +13,9 @@ import (
 // and the receiver's inbox. A backend is complete when storetest.Run passes against it.
 //
 // All methods are safe for concurrent use. Every write method is durable when it returns
-// nil: a crash after that loses nothing it wrote.
+// nil: a crash after that loses nothing it wrote. A write that returns the context's error
+// (its ctx ended while it waited) may or may not have been applied; callers that must know
+// repeat it (Enqueue again with the same jtis: ErrExists then means the SETs are stored).
 type Store interface {
 	StreamStore
 	SubjectStore
@@ -102,7 +104,9 @@ type StreamStore interface {
 	ListStreams(ctx context.Context, f StreamFilter) ([]*Stream, error)
 	// UpdateStream replaces the stored stream s.ID when s.Revision equals the stored
 	// revision (else ErrConflict; ErrNotFound if absent), increments s.Revision, and applies
-	// change in the same transaction.
+	// change in the same transaction (PurgeOutbox before Enqueue, so the change's own SETs
+	// are never purged). LastActivityAt never moves backwards: the later of the stored and
+	// the given value is kept and written back to s (TouchStream does not bump Revision).
 	UpdateStream(ctx context.Context, s *Stream, change StreamChange) error
 	// DeleteStream deletes the stream, its subjects and all of its outbox SETs (dead
 	// letters included) in one transaction. ErrNotFound if absent.
@@ -310,7 +314,8 @@ type InboxStore interface {
 	// InboxRetry records a failed handler attempt: Attempts+1, LastError, NextAttemptAt,
 	// lease released. ErrLeaseLost as for InboxDone.
 	InboxRetry(ctx context.Context, issuer, jti, owner string, next time.Time, lastErr string) error
-	// InboxDead parks the SET as dead (kept with its SET text) and, when it has an
+	// InboxDead parks the SET as dead (kept with its SET text; the reason becomes its
+	// LastError) and, when it has an
 	// AckStream, adds its jti to that stream's pending acknowledgements.
 	InboxDead(ctx context.Context, issuer, jti, owner, reason string, at time.Time) error
 	// InboxDeadLetters lists dead SETs, oldest first (limit <= 0: all).

@@ -22,10 +22,12 @@ type Store struct {
 	streams  map[string]*store.Stream
 	subjects map[string]map[string]*store.Subject
 
-	// outbox holds the SETs by key; order holds the same entries in Seq order (removed
-	// entries are dropped lazily, see compact).
+	// outbox holds the SETs by key; order holds the same entries in Seq order. Removed
+	// entries are dropped lazily (removeOutbox compacts); order[:head] holds removed
+	// entries only, so scans start at head.
 	outbox  map[outboxKey]*outboxEntry
 	order   []*outboxEntry
+	head    int
 	removed int
 	seq     int64
 
@@ -217,7 +219,7 @@ func (m *Store) UpdateStream(ctx context.Context, s *store.Stream, change store.
 	}
 	var purge []*outboxEntry
 	if change.PurgeOutbox {
-		for _, e := range m.order {
+		for _, e := range m.order[m.head:] {
 			if !e.removed && e.set.StreamID == s.ID && !e.set.Control && !e.dead() {
 				purge = append(purge, e)
 			}
@@ -263,10 +265,15 @@ func (m *Store) DeleteStream(ctx context.Context, id string) error {
 	}
 	delete(m.streams, id)
 	delete(m.subjects, id)
-	for _, e := range m.order {
+	// Collect first: removeOutbox may compact m.order.
+	var gone []*outboxEntry
+	for _, e := range m.order[m.head:] {
 		if !e.removed && e.set.StreamID == id {
-			m.removeOutbox(e)
+			gone = append(gone, e)
 		}
+	}
+	for _, e := range gone {
+		m.removeOutbox(e)
 	}
 	return nil
 }
@@ -385,6 +392,9 @@ func (m *Store) removeOutbox(e *outboxEntry) {
 	e.removed = true
 	delete(m.outbox, outboxKey{e.set.StreamID, e.set.JTI})
 	m.removed++
+	for m.head < len(m.order) && m.order[m.head].removed {
+		m.head++
+	}
 	if m.removed > 64 && m.removed > len(m.order)/2 {
 		live := m.order[:0]
 		for _, e := range m.order {
@@ -394,7 +404,7 @@ func (m *Store) removeOutbox(e *outboxEntry) {
 		}
 		clear(m.order[len(live):])
 		m.order = live
-		m.removed = 0
+		m.removed, m.head = 0, 0
 	}
 }
 
@@ -451,7 +461,7 @@ func (m *Store) Lease(ctx context.Context, req store.LeaseRequest) ([]*store.Out
 	until := utc(req.Now.Add(req.Duration))
 	method := ssf.NormalizeDeliveryMethod(req.Method)
 	var out []*store.OutboxSET
-	for _, e := range m.order {
+	for _, e := range m.order[m.head:] {
 		if len(out) == req.Limit {
 			break
 		}
@@ -475,7 +485,7 @@ func (m *Store) NextDue(ctx context.Context, method string, now time.Time) (time
 	method = ssf.NormalizeDeliveryMethod(method)
 	var due time.Time
 	found := false
-	for _, e := range m.order {
+	for _, e := range m.order[m.head:] {
 		if e.removed || e.dead() || !m.eligible(e, method) {
 			continue
 		}
@@ -565,7 +575,7 @@ func (m *Store) DeadLetters(ctx context.Context, streamID string, limit int) ([]
 	}
 	defer m.mu.Unlock()
 	var out []*store.OutboxSET
-	for _, e := range m.order {
+	for _, e := range m.order[m.head:] {
 		if limit > 0 && len(out) == limit {
 			break
 		}
@@ -590,7 +600,7 @@ func (m *Store) Replay(ctx context.Context, streamID string, jtis []string) (int
 		}
 	}
 	n := 0
-	for _, e := range m.order {
+	for _, e := range m.order[m.head:] {
 		if e.removed || !e.dead() || e.set.StreamID != streamID || (only != nil && !only[e.set.JTI]) {
 			continue
 		}
@@ -614,7 +624,7 @@ func (m *Store) CountOutbox(ctx context.Context, streamID string, now time.Time)
 	}
 	defer m.mu.Unlock()
 	var c store.OutboxCounts
-	for _, e := range m.order {
+	for _, e := range m.order[m.head:] {
 		if e.removed || e.set.StreamID != streamID {
 			continue
 		}
@@ -940,7 +950,7 @@ func (m *Store) Close() error {
 		return fmt.Errorf("memory: close: %w", store.ErrClosed)
 	}
 	m.closed = true
-	m.streams, m.subjects, m.outbox, m.order = nil, nil, nil, nil
+	m.streams, m.subjects, m.outbox, m.order, m.head = nil, nil, nil, nil, 0
 	m.inbox, m.acks = nil, nil
 	m.mu.Unlock()
 	m.notify.close()

@@ -1,4 +1,8 @@
-// Package storetest is the conformance suite for store.Store backends.
+// Package storetest is the conformance suite for store.Store backends: the rules of
+// package store and, through them, SSF-STATUS-3 (paused and disabled streams deliver
+// only Control SETs; disabled streams hold nothing), SSF-STREAM-13 (receiver activity
+// only moves forward), PUSH-8, POLL-8 and SEC-7 (duplicates detected by (iss, jti)) and
+// POLL-7 (acknowledgements recorded with the processing result).
 //
 // A backend is complete when Run passes against it, under the race detector:
 //
@@ -46,4 +50,11 @@
 //     signalled without waiting. Close signals every subscription once, and a
 //     subscription taken after Close starts signalled.
 //   - Close makes every later call fail with ErrClosed, a second Close included.
+//   - DeadLetter rejects a zero time (a dead letter is recognised by its DeadAt).
+//
+// Bench runs the standard benchmarks (Enqueue from 1 and 8 goroutines, Lease+Ack,
+// InboxAdd+InboxDone) against a backend; BenchmarkStore in this package runs them for
+// store/memory and store/sqlite side by side:
+//
+//	go test -run='^$' -bench=Store -benchtime=1s ./store/storetest
 package storetest

@@ -278,6 +278,26 @@ func streamCases() []testCase {
 			wantKeys(t, "Lease after re-creating s1", leaseAll(t, st, "w2", at(3)), "s2/a")
 			mustEnqueue(t, st, outSET("s1", "a"), outSET("s1", "b"))
 		}},
+		{"Delete/CascadesLargeInterleavedOutbox", func(t *testing.T, st store.Store) {
+			pushStream(t, st, "s1")
+			pushStream(t, st, "s2")
+			var batch []*store.OutboxSET
+			for i := range 300 {
+				batch = append(batch, outSET("s1", itoa(i)), outSET("s2", itoa(i)))
+			}
+			mustEnqueue(t, st, batch...)
+			var acked []string
+			for i := range 100 {
+				acked = append(acked, itoa(i))
+			}
+			if found, err := st.Ack(t.Context(), "s2", acked); err != nil || len(found) != 100 {
+				t.Fatalf("Ack(s2) = %d found, %v", len(found), err)
+			}
+			wantNoErr(t, "DeleteStream(s1)", st.DeleteStream(t.Context(), "s1"))
+			wantEqual(t, "CountOutbox(s1)", counts(t, st, "s1", at(0)), store.OutboxCounts{})
+			wantEqual(t, "CountOutbox(s2)", counts(t, st, "s2", at(0)), store.OutboxCounts{Pending: 200})
+			wantEqual(t, "leased after DeleteStream", len(leaseAll(t, st, "w", at(0))), 200)
+		}},
 		{"Delete/UnknownIsErrNotFound", func(t *testing.T, st store.Store) {
 			wantErr(t, "DeleteStream(nope)", st.DeleteStream(t.Context(), "nope"), store.ErrNotFound)
 		}},
