@@ -1,0 +1,352 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sigshare/sigshare/internal/netguard"
+	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store"
+)
+
+// Push request header values (RFC 8935 §2.1).
+const (
+	contentTypeSET = "application/secevent+jwt"
+	acceptJSON     = "application/json"
+)
+
+// newGuardedClient returns the default client: netguard's dialer with the configured
+// policy, no redirects, no proxy, RequestTimeout.
+func newGuardedClient(cfg Config) *http.Client {
+	p := netguard.Policy{
+		AllowLoopback:  cfg.InsecureAllowLoopback,
+		AllowPrivate:   cfg.InsecureAllowPrivate,
+		AllowLinkLocal: cfg.InsecureAllowLinkLocal,
+	}
+	return p.NewClient(netguard.ClientOptions{
+		Timeout:             cfg.RequestTimeout,
+		DialTimeout:         min(cfg.RequestTimeout, 10*time.Second),
+		MaxIdleConnsPerHost: max(4, cfg.Concurrency), // one per worker: streams often share a receiver host
+		Transport:           cfg.Transport,
+	})
+}
+
+// endpoint is what the engine derives from one revision of a stream.
+type endpoint struct {
+	revision int64
+	url      string // the endpoint_url
+	redacted string // for logs and LastError: no query, no user information
+	auth     string // the Authorization header value, or ""
+	err      error  // why the endpoint cannot be used
+}
+
+// endpointFor returns the push endpoint of s, cached per stream revision.
+func (e *Engine) endpointFor(s *store.Stream) *endpoint {
+	d := s.Config.Delivery
+	e.mu.Lock()
+	ep := e.endpoints[s.ID]
+	e.mu.Unlock()
+	// The raw values are compared too: a stream deleted and created again under the same
+	// ID starts again at revision 1.
+	if ep != nil && ep.revision == s.Revision && d != nil && ep.url == d.EndpointURL && ep.auth == d.AuthorizationHeader {
+		return ep
+	}
+	ep = &endpoint{revision: s.Revision}
+	switch {
+	case d == nil || d.EndpointURL == "":
+		ep.err = errors.New("the stream has no delivery.endpoint_url")
+	default:
+		ep.url = d.EndpointURL
+		ep.redacted = redactURL(d.EndpointURL)
+		ep.auth = d.AuthorizationHeader
+		ep.err = e.checkEndpoint(d)
+	}
+	e.mu.Lock()
+	e.endpoints[s.ID] = ep
+	e.mu.Unlock()
+	return ep
+}
+
+func (e *Engine) checkEndpoint(d *ssf.Delivery) error {
+	u, err := url.Parse(d.EndpointURL)
+	if err != nil {
+		return fmt.Errorf("delivery.endpoint_url is not a URL: %v", transportMessage(err))
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && e.s.InsecureAllowHTTP:
+	case u.Scheme == "http":
+		return fmt.Errorf("delivery.endpoint_url %s must use https (RFC 8935 §5.3)", redactURL(d.EndpointURL))
+	default:
+		return fmt.Errorf("delivery.endpoint_url %s is not an https URL", redactURL(d.EndpointURL))
+	}
+	if u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("delivery.endpoint_url %s has no host", redactURL(d.EndpointURL))
+	}
+	if u.User != nil {
+		// The HTTP client would turn it into an Authorization header, which must be
+		// exactly authorization_header or absent (SSF §6.1.1).
+		return fmt.Errorf("delivery.endpoint_url %s contains user information; put credentials in delivery.authorization_header", redactURL(d.EndpointURL))
+	}
+	if strings.ContainsAny(d.AuthorizationHeader, "\r\n\x00") {
+		return errors.New("delivery.authorization_header contains a line break or NUL and cannot be sent")
+	}
+	return nil
+}
+
+// storeTimeout bounds one store call made while delivering. Store calls do not use the
+// Run context, so that outcomes of requests in flight are recorded during shutdown.
+func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), max(e.s.RequestTimeout, 5*time.Second))
+}
+
+// process delivers one leased SET and records the outcome in the store. Before the
+// store call that gives up the lease (Ack, Retry, DeadLetter) it releases the SET from
+// the engine (release), so that a Lease that returns the SET afterwards is not taken
+// for a renewal.
+func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
+	sctx, cancel := e.storeCtx(ctx)
+	defer cancel()
+	set := h.set
+	now := e.s.Now()
+	if e.s.MaxAge > 0 && now.Sub(set.CreatedAt) > e.s.MaxAge {
+		e.release(st, h)
+		e.deadLetter(sctx, set, ReasonMaxAge, fmt.Sprintf(
+			"undelivered %v after it was enqueued, beyond MaxAge (%v); %d failed attempts; last error: %s",
+			now.Sub(set.CreatedAt).Round(time.Second), e.s.MaxAge, set.Attempts, lastError(set.LastError)))
+		return
+	}
+
+	stream, err := e.s.Store.GetStream(sctx, set.StreamID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Deleted with its outbox; nothing to do.
+		e.mu.Lock()
+		delete(e.endpoints, set.StreamID)
+		e.mu.Unlock()
+		return
+	case err != nil:
+		e.s.Logger.Error("push: reading the stream failed; the SET is retried when its lease expires",
+			"stream_id", set.StreamID, "jti", set.JTI, "err", err)
+		return
+	}
+	if why := notDeliverable(stream, set); why != "" {
+		// Release the lease now (rather than let it expire) so that the SET keeps its
+		// place in order when the stream resumes (SSF-STATUS-3) or is polled.
+		e.release(st, h)
+		if err := e.s.Store.Retry(sctx, set.StreamID, set.JTI, e.s.Owner, now, "not sent: "+why); err != nil && !isGone(err) {
+			e.s.Logger.Error("push: releasing a SET failed", "stream_id", set.StreamID, "jti", set.JTI, "err", err)
+		}
+		signal(e.resched)
+		return
+	}
+
+	e.mu.Lock()
+	failing := st.failingUntil.After(now)
+	until, reason, detail := st.failingUntil, st.failingReason, st.failingDetail
+	e.mu.Unlock()
+	if failing {
+		e.release(st, h)
+		e.fail(sctx, set, reason, notSent+detail, until, now)
+		return
+	}
+
+	ep := e.endpointFor(stream)
+	var o outcome
+	if ep.err != nil {
+		o = outcome{verdict: retry, reason: ReasonInvalidEndpoint, streamWide: true, detail: ep.err.Error()}
+	} else {
+		o = e.send(ctx, ep, set)
+	}
+	now = e.s.Now()
+	switch o.verdict {
+	case delivered:
+		e.recordSuccess(st)
+		e.release(st, h)
+		if _, err := e.s.Store.Ack(sctx, set.StreamID, []string{set.JTI}); err != nil {
+			e.s.Logger.Error("push: recording a delivery failed; the SET will be delivered again",
+				"stream_id", set.StreamID, "jti", set.JTI, "err", err)
+			return
+		}
+		if h := e.s.Hooks.Delivered; h != nil {
+			h(set.StreamID, now.Sub(set.CreatedAt))
+		}
+		return
+	}
+	if h := e.s.Hooks.RequestFailed; h != nil {
+		h(set.StreamID, o.reason)
+	}
+	if o.verdict == permanent {
+		e.recordSuccess(st) // the endpoint answered; the SET is at fault
+		e.release(st, h)
+		e.deadLetter(sctx, set, ReasonRejected, "rejected by the receiver: "+o.detail+
+			"; not retried (RFC 8935 §4); fix the cause, then replay the dead letter")
+		return
+	}
+	next := now.Add(e.backoff(set.Attempts+1, o.retryAfter))
+	e.mu.Lock()
+	streamDetail := o.detail
+	if !o.streamWide {
+		st.consecutive++
+		if st.consecutive >= tripAfter {
+			o.streamWide = true
+			streamDetail = fmt.Sprintf("%d consecutive failures, the last: %s", st.consecutive, o.detail)
+		}
+	}
+	var rest []*heldSET
+	if o.streamWide {
+		st.failingUntil, st.failingReason, st.failingDetail = next, o.reason, streamDetail
+		rest, st.queue = st.queue, nil
+	}
+	e.mu.Unlock()
+	e.release(st, h)
+	e.fail(sctx, set, o.reason, o.detail, next, now)
+	// The stream's other held SETs are rescheduled for the same time without a request:
+	// they come back together with this one, in Seq order.
+	for _, r := range rest {
+		e.release(st, r)
+		ctx2, cancel2 := e.storeCtx(ctx)
+		e.fail(ctx2, r.set, o.reason, notSent+streamDetail, next, now)
+		cancel2()
+	}
+}
+
+// release removes h from the engine's held SETs (once).
+func (e *Engine) release(st *streamState, h *heldSET) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if h.released {
+		return
+	}
+	h.released = true
+	if k := (setKey{h.set.StreamID, h.set.JTI}); e.held[k] == h {
+		delete(e.held, k)
+	}
+	st.held--
+	signal(e.progress)
+}
+
+// notSent starts the LastError of a SET rescheduled without a request because its
+// stream's endpoint is failing.
+const notSent = "not sent: the endpoint failed for an earlier SET of this stream: "
+
+// notDeliverable says why the push engine must not send set now, or "".
+func notDeliverable(s *store.Stream, set *store.OutboxSET) string {
+	if m := s.Config.EffectiveDeliveryMethod(); m != ssf.DeliveryPush {
+		return "the stream now uses delivery method " + m
+	}
+	if s.Status != ssf.StatusEnabled && !set.Control {
+		return "the stream is " + string(s.Status)
+	}
+	return ""
+}
+
+func (e *Engine) recordSuccess(st *streamState) {
+	e.mu.Lock()
+	st.consecutive = 0
+	st.failingUntil = time.Time{}
+	e.mu.Unlock()
+}
+
+// fail reschedules set for next, or dead-letters it when MaxAttempts or MaxAge is
+// reached.
+func (e *Engine) fail(ctx context.Context, set *store.OutboxSET, reason Reason, detail string, next, now time.Time) {
+	attempts := set.Attempts + 1
+	switch {
+	case e.s.MaxAttempts > 0 && attempts >= e.s.MaxAttempts:
+		e.deadLetter(ctx, set, ReasonMaxAttempts, fmt.Sprintf(
+			"gave up after %d failed attempts (MaxAttempts); last error: %s", attempts, detail))
+		return
+	case e.s.MaxAge > 0 && next.Sub(set.CreatedAt) > e.s.MaxAge:
+		e.deadLetter(ctx, set, ReasonMaxAge, fmt.Sprintf(
+			"gave up: the next attempt would come %v after the SET was enqueued, beyond MaxAge (%v); %d failed attempts; last error: %s",
+			next.Sub(set.CreatedAt).Round(time.Second), e.s.MaxAge, attempts, detail))
+		return
+	}
+	err := e.s.Store.Retry(ctx, set.StreamID, set.JTI, e.s.Owner, next, detail)
+	switch {
+	case isGone(err):
+		e.s.Logger.Debug("push: SET no longer held", "stream_id", set.StreamID, "jti", set.JTI, "err", err)
+		return
+	case err != nil:
+		e.s.Logger.Error("push: recording a failed attempt failed; the SET is retried when its lease expires",
+			"stream_id", set.StreamID, "jti", set.JTI, "err", err)
+		return
+	}
+	signal(e.resched)
+	e.s.Logger.Debug("push: attempt failed, retrying", "stream_id", set.StreamID, "jti", set.JTI,
+		"reason", string(reason), "attempts", attempts, "next_attempt", next, "error", detail)
+	if h := e.s.Hooks.Retried; h != nil {
+		h(set.StreamID, reason)
+	}
+}
+
+func (e *Engine) deadLetter(ctx context.Context, set *store.OutboxSET, reason Reason, text string) {
+	err := e.s.Store.DeadLetter(ctx, set.StreamID, set.JTI, e.s.Owner, text, e.s.Now())
+	switch {
+	case isGone(err):
+		e.s.Logger.Debug("push: SET no longer held", "stream_id", set.StreamID, "jti", set.JTI, "err", err)
+		return
+	case err != nil:
+		e.s.Logger.Error("push: parking a dead letter failed; the SET is retried when its lease expires",
+			"stream_id", set.StreamID, "jti", set.JTI, "err", err)
+		return
+	}
+	e.s.Logger.Warn("push: SET dead-lettered", "stream_id", set.StreamID, "jti", set.JTI,
+		"event_type", set.EventType, "reason", string(reason), "dead_reason", text)
+	if h := e.s.Hooks.DeadLettered; h != nil {
+		h(set.StreamID, reason)
+	}
+}
+
+// isGone reports errors that mean the SET is no longer ours to update: another worker
+// took it over after our lease expired, or it was acknowledged or deleted.
+func isGone(err error) bool {
+	return errors.Is(err, store.ErrLeaseLost) || errors.Is(err, store.ErrNotFound)
+}
+
+func lastError(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// send makes one push request (RFC 8935 §2.1) and classifies the answer. The request
+// runs to its end even when ctx is cancelled (shutdown lets requests in flight finish),
+// bounded by RequestTimeout.
+func (e *Engine) send(ctx context.Context, ep *endpoint, set *store.OutboxSET) outcome {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.s.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, ep.url, strings.NewReader(set.SET))
+	if err != nil {
+		return outcome{verdict: retry, reason: ReasonInvalidEndpoint, streamWide: true,
+			detail: "cannot build a request to " + ep.redacted + ": " + transportMessage(err)}
+	}
+	h := req.Header
+	h.Set("Content-Type", contentTypeSET)
+	h.Set("Accept", acceptJSON)
+	h.Set("Accept-Language", "en")
+	h.Set("User-Agent", "sigshare-push")
+	if ep.auth != "" {
+		h.Set("Authorization", ep.auth)
+	}
+	resp, err := e.s.client.Do(req)
+	if err != nil {
+		return classifyError(err, ep.redacted)
+	}
+	defer resp.Body.Close()
+	var body []byte
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		drain(resp.Body, 4<<10) // PUSH-3: the body should be empty
+	} else {
+		body, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	}
+	return classifyResponse(resp, body, ep.redacted, e.s.Now())
+}

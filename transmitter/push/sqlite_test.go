@@ -1,0 +1,59 @@
+package push
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/sqlite"
+)
+
+func newSQLiteStore(t testing.TB) store.Store {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sigshare.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// The end-to-end tests again, on store/sqlite.
+func TestEndToEndOnSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	orig := newStore
+	newStore = newSQLiteStore
+	defer func() { newStore = orig }()
+	for _, tc := range []struct {
+		name string
+		f    func(*testing.T)
+	}{
+		{"HeadersAndAuthorization", TestPushRequest_HeadersAndAuthorization},
+		{"RetriesUntilSuccess", TestPushRetriesUntilSuccess},
+		{"RetryRecordsState", TestPushRetryRecordsState},
+		{"RetryAfter", TestPushRetryAfter},
+		{"OutcomeTable", TestPushOutcomeTable},
+		{"Timeout", TestPushTimeout},
+		{"SSRFGuard", TestPushSSRFGuardRefusesLoopbackByDefault},
+		{"DeadLetterAfterMaxAttemptsThenReplay", TestPushDeadLetterAfterMaxAttemptsThenReplay},
+		{"DeadLetterAfterMaxAge", TestPushDeadLetterAfterMaxAge},
+		{"OrderWithinStream", TestPushOrderWithinStream},
+		{"OrderAfterStreamWideFailure", TestPushOrderAfterStreamWideFailure},
+		{"ManyStreamsConcurrently", TestPushManyStreamsConcurrently},
+		{"ShutdownThenNewEngine", TestPushShutdownThenNewEngineDeliversRest},
+		{"RenewsExpiringLeases", TestPushRenewsExpiringLeases},
+		{"DropsSETsTakenOver", TestPushDropsSETsTakenOverByAnotherEngine},
+		{"PausedStream", TestPushPausedStream},
+		{"DisabledStream", TestPushDisabledStreamOnlyControl},
+		{"SwitchedToPoll", TestPushSkipsStreamsSwitchedToPoll},
+		{"WakesOnEnqueue", TestPushWakesOnEnqueue},
+		{"LeaseErrors", TestPushLeaseErrors},
+		{"CredentialsFixedByPatch", TestPushCredentialsFixedByPatch},
+		{"VectorTransmissionRequest", TestVectorTransmissionRequest},
+		{"VectorResponses", TestVectorResponses},
+	} {
+		t.Run(tc.name, tc.f)
+	}
+}
