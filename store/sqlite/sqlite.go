@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/sigshare/sigshare/store/internal/notify"
 	"io"
 	"log/slog"
 	"net/url"
@@ -72,7 +73,7 @@ type Store struct {
 	conn    *sql.Conn // the writer's connection, used only by the writer goroutine
 	stmts   map[string]*sql.Stmt
 	rdb     *sql.DB // read-only pool
-	notify  notifier
+	notify  notify.Notifier
 	writerQ chan struct{} // wakes the writer (buffered, one)
 	done    chan struct{} // closed when the writer exited
 
@@ -341,7 +342,7 @@ func (s *Store) runBatch(batch []*op) {
 			}
 		}
 	}
-	s.notify.signal(signals)
+	s.notify.SignalSet(signals)
 }
 
 // prepare returns the writer's prepared statement for query (writer goroutine only).
@@ -485,7 +486,7 @@ func (s *Store) Close() error {
 	s.rmu.Lock()
 	errs = append(errs, s.rdb.Close())
 	s.rmu.Unlock()
-	s.notify.close()
+	s.notify.Close()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
