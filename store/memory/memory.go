@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sigshare/sigshare/store/internal/notify"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/notify"
 )
 
 // Store is the in-memory store.Store. The zero value is not usable: call New.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/sigshare/sigshare/store/internal/notify"
 	"io"
 	"log/slog"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/notify"
 )
 
 // Synchronous is the SQLite synchronous level of the database connection that commits
