@@ -29,6 +29,8 @@ type tokenEndpoint struct {
 	expiresIn int
 	calls     atomic.Int64
 	delay     time.Duration
+	// mint, when set, makes the access token (default "at-<n>").
+	mint func(clientID, scope string) string
 
 	mu       sync.Mutex
 	lastForm map[string][]string
@@ -91,9 +93,17 @@ func (e *tokenEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, "no client authentication")
 		return
 	}
+	at := fmt.Sprintf("at-%d", n)
+	if e.mint != nil {
+		id := r.PostForm.Get("client_id")
+		if basic {
+			id = user
+		}
+		at = e.mint(id, r.PostForm.Get("scope"))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
-		"access_token": fmt.Sprintf("at-%d", n),
+		"access_token": at,
 		"token_type":   "bearer",
 		"expires_in":   e.expiresIn,
 		"scope":        r.PostForm.Get("scope"),
@@ -135,7 +145,7 @@ func (e *tokenEndpoint) checkAssertion(form map[string][]string) string {
 	}
 	now := time.Now().Unix()
 	switch {
-	case c.Iss != e.clientID || c.Sub != e.clientID:
+	case c.Iss != get("client_id") || c.Sub != c.Iss || c.Iss == "":
 		return "iss/sub " + c.Iss + " " + c.Sub
 	case c.Aud != e.srv.URL+"/token":
 		return "aud " + c.Aud
