@@ -372,3 +372,34 @@ func (c *ClientCredentials) assertion() (string, error) {
 	}
 	return jws.CompactSerialize()
 }
+
+// TokenSourceCredentials adapts any oauth2.TokenSource to [Credentials]: for example
+// the refresh-token source of an authorization-code grant
+// (oauth2.Config.TokenSource(ctx, tok), the set-up Apple-style Transmitters use), or
+// oauth2.ReuseTokenSource around a custom source. The source decides caching and
+// refresh; its Token method takes no context, so a slow token endpoint is bounded by the
+// source's own HTTP client, not by the call's ctx.
+type TokenSourceCredentials struct {
+	// Source returns the access token.
+	Source oauth2.TokenSource
+}
+
+// Authorization returns "<token_type> <access_token>" from the source.
+func (c TokenSourceCredentials) Authorization(ctx context.Context) (string, error) {
+	if c.Source == nil {
+		return "", errors.New("receiver: TokenSourceCredentials without a Source")
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	tok, err := c.Source.Token()
+	if err != nil {
+		return "", fmt.Errorf("receiver: obtaining an access token: %w", err)
+	}
+	if tok.AccessToken == "" {
+		return "", errors.New("receiver: the token source returned no access token")
+	}
+	return tok.Type() + " " + tok.AccessToken, nil
+}
+
+var _ Credentials = TokenSourceCredentials{}

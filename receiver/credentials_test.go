@@ -426,3 +426,23 @@ func TestBearerToken(t *testing.T) {
 		t.Errorf("printed %q", s)
 	}
 }
+
+func TestTokenSourceCredentials(t *testing.T) {
+	ctx := context.Background()
+	src := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "abc", TokenType: "bearer"})
+	if a, err := (TokenSourceCredentials{Source: src}).Authorization(ctx); err != nil || a != "Bearer abc" {
+		t.Errorf("%q %v", a, err)
+	}
+	if _, err := (TokenSourceCredentials{}).Authorization(ctx); err == nil {
+		t.Error("nil source accepted")
+	}
+	empty := oauth2.StaticTokenSource(&oauth2.Token{})
+	if _, err := (TokenSourceCredentials{Source: empty}).Authorization(ctx); err == nil {
+		t.Error("empty token accepted")
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := (TokenSourceCredentials{Source: src}).Authorization(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
