@@ -25,8 +25,9 @@ import (
 // The value is sent only in the Authorization header, never in a URL (IOP-15), and
 // never logged.
 //
-// Implementations: [BearerToken] (a static token) and [*ClientCredentials] (OAuth 2.0
-// client credentials grant, IOP-14). Implementations must be safe for concurrent use.
+// Implementations: [BearerToken] (a static token), [*ClientCredentials] (OAuth 2.0
+// client credentials grant, IOP-14) and [TokenSourceCredentials] (any
+// oauth2.TokenSource). Implementations must be safe for concurrent use.
 type Credentials interface {
 	// Authorization returns the complete Authorization header value, e.g.
 	// "Bearer eyJ…".
