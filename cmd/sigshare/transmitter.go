@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigshare/sigshare/internal/server"
+	"github.com/sigshare/sigshare/keys"
+	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store"
+)
+
+// transmitterFlags are the flags of "sigshare transmitter".
+type transmitterFlags struct {
+	addr, issuer, db, postgres    string
+	key, alg                      string
+	retiredKeys                   []string
+	clients                       []string
+	singleStream                  bool
+	oauthIssuer, oauthJWKS        string
+	oauthAudience                 []string
+	adminToken                    string
+	tlsCert, tlsKey               string
+	allowPrivatePush              bool
+	pushCAFiles                   []string
+	insecureHTTP                  bool
+	defaultSubjects               string
+	inactivityTimeout             time.Duration
+	minVerificationInterval       time.Duration
+	legacyDiscovery               bool
+	shutdownTimeout               time.Duration
+	caFiles                       []string
+	pushConcurrency, pushAttempts int
+}
+
+func (a *app) transmitterCommand() *cobra.Command {
+	var f transmitterFlags
+	cmd := &cobra.Command{
+		Use:   "transmitter",
+		Short: "Run a transmitter server",
+		Long: `Run a Shared Signals transmitter: it publishes its metadata at
+/.well-known/ssf-configuration and its public keys at /jwks.json, lets receivers create
+and manage streams (SSF §8), signs events as SETs and delivers them by push (RFC 8935) or
+poll (RFC 8936). Operators emit events through the admin API (see "sigshare emit").
+/metrics, /healthz and /readyz are served beside.
+
+Streams, subjects and undelivered SETs are kept in a SQLite file (--db) or PostgreSQL
+(--postgres). The signing key is read from --key, or generated and saved there (0600) when
+the file does not exist.
+
+SSF requires https: serve TLS with --tls-cert and --tls-key, or give an https --issuer
+when a proxy in front terminates TLS. --insecure-http allows an http issuer for loopback
+development only. SIGINT or SIGTERM stops the server after the work in flight is done.`,
+		Example: `  # development, on loopback without TLS:
+  sigshare transmitter --insecure-http --client demo=demo-token --admin-token admin-token
+
+  # production behind nothing, with TLS:
+  sigshare transmitter --addr :443 --issuer https://ssf.example.com \
+      --tls-cert /etc/sigshare/cert.pem --tls-key /etc/sigshare/key.pem \
+      --key /var/lib/sigshare/signing-key.pem --db /var/lib/sigshare/sigshare.db \
+      --client app1=$APP1_TOKEN --admin-token $ADMIN_TOKEN`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTransmitter(cmd.Context(), &f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8417", "address to listen on, host:port")
+	fl.StringVar(&f.issuer, "issuer", "", "issuer identifier, the URL receivers use (default: https://<addr>, or http://<addr> with --insecure-http)")
+	fl.StringVar(&f.db, "db", "sigshare.db", "SQLite database file (created when absent)")
+	fl.StringVar(&f.postgres, "postgres", "", "PostgreSQL connection string (postgres://user:pass@host/db), instead of --db")
+	fl.StringVar(&f.key, "key", "sigshare-key.pem", "signing key file, PEM or JWK (.json/.jwk); generated and saved with permission 0600 when absent")
+	fl.StringArrayVar(&f.retiredKeys, "retired-key", nil, "a previous signing key file still published in the JWK Set after a rotation (repeatable)")
+	fl.StringVar(&f.alg, "alg", "", "signing algorithm: RS256 (default for new keys; required by the CAEP interoperability profile), PS256, ES256, ES384, EdDSA, …")
+	fl.StringSliceVar(&f.clients, "client", nil, "static receiver credential NAME=TOKEN (repeatable); NAME owns the streams and is their audience")
+	fl.BoolVar(&f.singleStream, "single-stream", false, "allow each receiver client one stream only (a second create gets 409)")
+	fl.StringVar(&f.oauthIssuer, "oauth-issuer", "", "accept OAuth 2.0 JWT access tokens from this authorization server (issuer)")
+	fl.StringVar(&f.oauthJWKS, "oauth-jwks", "", "the authorization server's JWKS URL (with --oauth-issuer)")
+	fl.StringSliceVar(&f.oauthAudience, "oauth-audience", nil, "accepted audiences of access tokens (default: the issuer)")
+	fl.StringVar(&f.adminToken, "admin-token", "", "bearer token of the operator API (/admin/...); without it the operator API is off")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (chain) PEM file")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key PEM file")
+	fl.BoolVar(&f.allowPrivatePush, "allow-private-push", false, "allow push endpoints on loopback and private addresses (development; the SSRF guard refuses them by default)")
+	fl.StringSliceVar(&f.pushCAFiles, "push-ca-file", nil, "extra CA certificates (PEM) to trust for receivers' push endpoints")
+	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow an http:// issuer and http:// push endpoints (loopback development only; SSF requires https)")
+	fl.StringVar(&f.defaultSubjects, "default-subjects", "ALL", "which subjects a new stream receives events about before the receiver adds any: ALL or NONE")
+	fl.DurationVar(&f.inactivityTimeout, "inactivity-timeout", 0, "pause streams whose receiver shows no activity for this long (0: never)")
+	fl.DurationVar(&f.minVerificationInterval, "min-verification-interval", 0, "least time between two verification requests of a stream (0: 30s)")
+	fl.BoolVar(&f.legacyDiscovery, "legacy-discovery", false, "also serve the metadata at the legacy sse-configuration and risc-configuration locations")
+	fl.StringSliceVar(&f.caFiles, "ca-file", nil, "extra CA certificates (PEM) to trust for the OAuth JWKS URL")
+	fl.IntVar(&f.pushConcurrency, "push-concurrency", 0, "streams pushed to in parallel (0: 8)")
+	fl.IntVar(&f.pushAttempts, "push-max-attempts", 0, "failed push attempts before a SET becomes a dead letter (0: 20)")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long a shutdown waits for work in flight")
+	return cmd
+}
+
+// defaultIssuer derives the issuer from the listen address.
+func defaultIssuer(addr string, tls bool) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", usagef("--addr %q: %v", addr, err)
+	}
+	if host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+		return "", usagef("--addr %q listens on every interface: give --issuer, the URL receivers reach this transmitter at", addr)
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), nil
+}
+
+// parseClients parses --client NAME=TOKEN values.
+func parseClients(values []string, singleStream bool) ([]server.StaticClient, error) {
+	var out []server.StaticClient
+	seen := map[string]bool{}
+	for _, v := range values {
+		name, token, ok := strings.Cut(v, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || token == "" {
+			return nil, usagef("--client wants NAME=TOKEN, got a value without %s", map[bool]string{true: "a token", false: "\"=\""}[ok])
+		}
+		if seen[name] {
+			return nil, usagef("--client %s is given twice: one token per client name", name)
+		}
+		seen[name] = true
+		out = append(out, server.StaticClient{Name: name, Token: token, Policy: clientPolicy(singleStream)})
+	}
+	return out, nil
+}
+
+func (a *app) runTransmitter(ctx context.Context, f *transmitterFlags) error {
+	log, err := a.logger()
+	if err != nil {
+		return err
+	}
+	tlsOn := f.tlsCert != "" || f.tlsKey != ""
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	issuer := f.issuer
+	if issuer == "" {
+		if issuer, err = defaultIssuer(f.addr, tlsOn); err != nil {
+			return err
+		}
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return usagef("--issuer %q is not an absolute https URL", issuer)
+	}
+	if u.Scheme == "http" && !f.insecureHTTP {
+		return usagef("the issuer %s is not https: serve TLS with --tls-cert and --tls-key (or give an https --issuer when a proxy terminates TLS), or add --insecure-http for loopback development", issuer)
+	}
+	if u.Scheme == "https" && !tlsOn {
+		log.Warn("serving plain HTTP for an https issuer: TLS must be terminated in front of this server", "issuer", issuer, "addr", f.addr)
+	}
+	switch strings.ToUpper(f.defaultSubjects) {
+	case "ALL", "NONE":
+	default:
+		return usagef("--default-subjects %q: want ALL or NONE", f.defaultSubjects)
+	}
+	clients, err := parseClients(f.clients, f.singleStream)
+	if err != nil {
+		return err
+	}
+	if (f.oauthIssuer == "") != (f.oauthJWKS == "") {
+		return usagef("--oauth-issuer and --oauth-jwks go together")
+	}
+	if len(clients) == 0 && f.oauthIssuer == "" {
+		log.Warn("no receiver credentials (--client or --oauth-issuer): every stream management and poll request will be refused")
+	}
+
+	sk, err := loadTransmitterKeys(f, log)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, f.db, f.postgres, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	opts := server.TransmitterOptions{
+		Issuer:                    issuer,
+		InsecureAllowHTTP:         f.insecureHTTP,
+		Store:                     st,
+		Keys:                      sk,
+		StaticClients:             clients,
+		AdminToken:                f.adminToken,
+		TLS:                       server.TLSOptions{CertFile: f.tlsCert, KeyFile: f.tlsKey},
+		InsecureAllowLoopbackPush: f.allowPrivatePush,
+		InsecureAllowPrivatePush:  f.allowPrivatePush,
+		Logger:                    log,
+		ShutdownTimeout:           f.shutdownTimeout,
+	}
+	opts.Transmitter.DefaultSubjects = ssf.DefaultSubjects(strings.ToUpper(f.defaultSubjects))
+	opts.Transmitter.InactivityTimeout = f.inactivityTimeout
+	opts.Transmitter.MinVerificationInterval = f.minVerificationInterval
+	opts.Transmitter.LegacyDiscovery = f.legacyDiscovery
+	opts.Push.Concurrency = f.pushConcurrency
+	opts.Push.MaxAttempts = f.pushAttempts
+	if len(f.pushCAFiles) > 0 {
+		if opts.PushRootCAs, err = server.LoadCertPool(f.pushCAFiles...); err != nil {
+			return err
+		}
+	}
+	if f.oauthIssuer != "" {
+		roots, err := server.LoadCertPool(f.caFiles...)
+		if err != nil {
+			return err
+		}
+		opts.OAuth = &server.OAuthOptions{
+			Issuer:            f.oauthIssuer,
+			JWKSURL:           f.oauthJWKS,
+			Audience:          f.oauthAudience,
+			InsecureAllowHTTP: f.insecureHTTP,
+		}
+		if len(f.caFiles) > 0 {
+			opts.OAuth.HTTPClient = httpClient(roots, 10*time.Second)
+		}
+	}
+	node, err := server.NewTransmitter(ctx, opts)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", f.addr, err)
+	}
+	return node.Serve(ctx, l)
+}
+
+// loadTransmitterKeys loads (or generates) the active key and loads the retired ones.
+func loadTransmitterKeys(f *transmitterFlags, log *slog.Logger) (*keys.SigningKeys, error) {
+	active, generated, err := server.LoadOrGenerateSigningKey(f.key, f.alg)
+	if err != nil {
+		return nil, err
+	}
+	if generated {
+		log.Info("signing key generated", "path", f.key, "kid", active.KeyID(), "alg", active.Algorithm())
+	} else {
+		log.Info("signing key loaded", "path", f.key, "kid", active.KeyID(), "alg", active.Algorithm())
+	}
+	var retired []*keys.SigningKey
+	for _, p := range f.retiredKeys {
+		k, err := server.LoadSigningKey(p, "")
+		if err != nil {
+			return nil, err
+		}
+		retired = append(retired, k)
+	}
+	sk, err := keys.NewSigningKeys(active, retired...)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return sk, nil
+}
+
+// openStore opens the SQLite file or the PostgreSQL database.
+func openStore(ctx context.Context, db, postgres string, log *slog.Logger) (store.Store, error) {
+	if postgres != "" {
+		return nil, errors.New("--postgres: PostgreSQL is not available in this build")
+	}
+	return server.OpenSQLite(ctx, db, log.With("component", "sqlite"))
+}
