@@ -10,57 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// notifier fans wake-ups out to Subscribe channels.
-type notifier struct {
-	mu     sync.Mutex
-	subs   map[*subscription]struct{}
-	closed bool
-}
-
-type subscription struct {
-	stream string // "" for every stream
-	ch     chan struct{}
-}
-
-// subscribe registers a subscription for stream ("" for every stream). After close it
-// returns a channel that already holds a value, so that a waiting loop wakes up and
-// finds the store closed on its next call.
-func (n *notifier) subscribe(stream string) (<-chan struct{}, func()) {
-	sub := &subscription{stream: stream, ch: make(chan struct{}, 1)}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		sub.ch <- struct{}{}
-		return sub.ch, func() {}
-	}
-	if n.subs == nil {
-		n.subs = make(map[*subscription]struct{})
-	}
-	n.subs[sub] = struct{}{}
-	var once sync.Once
-	return sub.ch, func() {
-		once.Do(func() {
-			n.mu.Lock()
-			delete(n.subs, sub)
-			n.mu.Unlock()
-		})
-	}
-}
-
-// signal wakes the subscriptions of the given streams and those of every stream.
-func (n *notifier) signal(streams []string) {
-	if len(streams) == 0 {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for sub := range n.subs {
-		if sub.stream == "" || contains(streams, sub.stream) {
-			wake(sub.ch)
-		}
-	}
-}
-
 func contains(v []string, s string) bool {
 	for _, x := range v {
 		if x == s {
@@ -68,33 +17,6 @@ func contains(v []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// signalAll wakes every subscription (after notifications may have been missed).
-func (n *notifier) signalAll() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for sub := range n.subs {
-		wake(sub.ch)
-	}
-}
-
-// close wakes every subscription once and makes later subscriptions start signalled.
-func (n *notifier) close() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.closed = true
-	for sub := range n.subs {
-		wake(sub.ch)
-	}
-	n.subs = nil
-}
-
-func wake(ch chan struct{}) {
-	select {
-	case ch <- struct{}{}:
-	default:
-	}
 }
 
 // ownBackends is the set of backend process ids of this Store's pool connections. The
@@ -205,7 +127,7 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn, done chan<- struct{}
 		l.s.log.Info("postgres: notification listener reconnected", "channel", l.s.channel)
 		// Notifications sent while the listener was away are lost: wake everyone once
 		// so that waiting loops look at the store.
-		l.s.notify.signalAll()
+		l.s.notify.SignalAll()
 		select {
 		case l.connected <- struct{}{}:
 		default:
@@ -270,8 +192,8 @@ func (s *Store) notified(n *pgconn.Notification) {
 		return
 	}
 	if n.Payload == "" {
-		s.notify.signalAll()
+		s.notify.SignalAll()
 		return
 	}
-	s.notify.signal([]string{n.Payload})
+	s.notify.Signal(n.Payload)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/notify"
 )
 
 // Options configures Open. The zero value is a working configuration.
@@ -51,7 +52,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	schema  string // resolved
 	channel string
-	notify  notifier
+	notify  notify.Notifier
 	own     ownBackends
 
 	// mu is held (shared) by every call while it uses the pool and (exclusive) by Close.
@@ -199,7 +200,7 @@ func (s *Store) batch(ctx context.Context, name string, b *pgx.Batch, streams fu
 		return s.pool.SendBatch(ctx, b).Close()
 	})
 	if err == nil && streams != nil {
-		s.notify.signal(streams())
+		s.notify.Signal(streams()...)
 	}
 	return err
 }
@@ -250,7 +251,7 @@ func (s *Store) tx(ctx context.Context, name string, fn func(tx pgx.Tx, st *txSt
 		})
 	})
 	if err == nil {
-		s.notify.signal(st.streams)
+		s.notify.Signal(st.streams...)
 	}
 	return err
 }
@@ -302,7 +303,7 @@ func (s *Store) Close() error {
 	s.stopListen()
 	<-s.listenDone
 	s.pool.Close()
-	s.notify.close()
+	s.notify.Close()
 	return nil
 }
 
@@ -313,5 +314,5 @@ func (s *Store) Close() error {
 // every subscription is signalled once (notifications may have been missed). Close
 // signals every subscription once; a subscription taken after Close starts signalled.
 func (s *Store) Subscribe(streamID string) (<-chan struct{}, func()) {
-	return s.notify.subscribe(streamID)
+	return s.notify.Subscribe(streamID)
 }
