@@ -106,6 +106,10 @@
 //     lookup by such a key finds nothing. Stream configurations are JSON text, so their
 //     strings may hold NUL (escaped) but must be valid UTF-8.
 //   - Throughput is bound by the commit's WAL flush; concurrent writers share flushes.
+//   - A node recognises the echo of its own notifications by the sending backend's
+//     process id. Should one of its pooled connections die and, before the pool notices,
+//     its process id be given to another node's connection, that node's notifications
+//     would be ignored for that short while (waiting loops still wake on their timers).
 //   - Nothing is purged automatically: the receiver calls PurgeInbox; PostgreSQL's
 //     autovacuum reclaims the space of deleted and updated rows.
 //   - Stream configurations, including push authorization headers, are stored in plain
