@@ -12,6 +12,7 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/notify"
 )
 
 // Store is the in-memory store.Store. The zero value is not usable: call New.
@@ -35,7 +36,7 @@ type Store struct {
 	inboxSeq int64
 	acks     map[string]*ackList
 
-	notify notifier
+	notify notify.Notifier
 }
 
 type outboxKey struct{ stream, jti string }
@@ -250,7 +251,7 @@ func (m *Store) UpdateStream(ctx context.Context, s *store.Stream, change store.
 	if becameEnabled {
 		streams[s.ID] = struct{}{}
 	}
-	m.notify.signal(streams)
+	m.notify.SignalSet(streams)
 	return nil
 }
 
@@ -419,7 +420,7 @@ func (m *Store) Enqueue(ctx context.Context, sets []*store.OutboxSET) error {
 	}
 	streams := m.appendOutbox(sets)
 	m.mu.Unlock()
-	m.notify.signal(streams)
+	m.notify.SignalSet(streams)
 	return nil
 }
 
@@ -612,7 +613,7 @@ func (m *Store) Replay(ctx context.Context, streamID string, jtis []string) (int
 	}
 	m.mu.Unlock()
 	if n > 0 {
-		m.notify.signal(map[string]struct{}{streamID: {}})
+		m.notify.Signal(streamID)
 	}
 	return n, nil
 }
@@ -645,7 +646,7 @@ func (m *Store) CountOutbox(ctx context.Context, streamID string, now time.Time)
 // return. Close signals every subscription once; a subscription made after Close starts
 // signalled.
 func (m *Store) Subscribe(streamID string) (<-chan struct{}, func()) {
-	return m.notify.subscribe(streamID)
+	return m.notify.Subscribe(streamID)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -953,6 +954,6 @@ func (m *Store) Close() error {
 	m.streams, m.subjects, m.outbox, m.order, m.head = nil, nil, nil, nil, 0
 	m.inbox, m.acks = nil, nil
 	m.mu.Unlock()
-	m.notify.close()
+	m.notify.Close()
 	return nil
 }

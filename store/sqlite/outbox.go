@@ -412,5 +412,5 @@ func (s *Store) CountOutbox(ctx context.Context, streamID string, now time.Time)
 // that made SETs deliverable is durable and before the write call returns. Close
 // signals every subscription once; a subscription taken after Close starts signalled.
 func (s *Store) Subscribe(streamID string) (<-chan struct{}, func()) {
-	return s.notify.subscribe(streamID)
+	return s.notify.Subscribe(streamID)
 }

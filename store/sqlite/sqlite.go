@@ -17,6 +17,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/notify"
 )
 
 // Synchronous is the SQLite synchronous level of the database connection that commits
@@ -72,7 +73,7 @@ type Store struct {
 	conn    *sql.Conn // the writer's connection, used only by the writer goroutine
 	stmts   map[string]*sql.Stmt
 	rdb     *sql.DB // read-only pool
-	notify  notifier
+	notify  notify.Notifier
 	writerQ chan struct{} // wakes the writer (buffered, one)
 	done    chan struct{} // closed when the writer exited
 
@@ -341,7 +342,7 @@ func (s *Store) runBatch(batch []*op) {
 			}
 		}
 	}
-	s.notify.signal(signals)
+	s.notify.SignalSet(signals)
 }
 
 // prepare returns the writer's prepared statement for query (writer goroutine only).
@@ -485,7 +486,7 @@ func (s *Store) Close() error {
 	s.rmu.Lock()
 	errs = append(errs, s.rdb.Close())
 	s.rmu.Unlock()
-	s.notify.close()
+	s.notify.Close()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
 	}
