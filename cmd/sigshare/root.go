@@ -103,7 +103,10 @@ command line wins over the environment.`,
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
+		a.demoCommand(),
 		a.transmitterCommand(),
+		a.receiverCommand(),
+		a.streamCommand(),
 		a.emitCommand(),
 		a.tokenCommand(),
 		a.keysCommand(),
