@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
@@ -35,9 +34,6 @@ func clientForCAFiles(files []string, timeout time.Duration) (*http.Client, erro
 	}
 	return httpClient(roots, timeout), nil
 }
-
-// randomState returns a random verification state.
-func randomState() string { return rand.Text() }
 
 // writeJSON writes v as indented JSON and a newline.
 func writeJSON(w io.Writer, v any) error {

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sigshare/sigshare/receiver"
 	"github.com/sigshare/sigshare/ssf"
 )
 
@@ -63,16 +65,13 @@ func (a *app) newStreamCmd(use, short, long, example string, withID bool, run fu
 					}
 					s.streamID = args[0]
 				}
-				if s.streamID == "" {
-					return usagef("a stream id is required: --stream-id ID (see 'sigshare stream list')")
-				}
 			}
 			return run(cmd.Context(), s)
 		},
 	}
 	if withID {
 		cmd.Args = maxOneArg
-		cmd.Flags().StringVar(&s.streamID, "stream-id", "", "the stream's id (or give it as the argument)")
+		cmd.Flags().StringVar(&s.streamID, "stream-id", "", "the stream's id (or give it as the argument; default: the client's only stream)")
 	}
 	s.conn.register(cmd)
 	return cmd, s
@@ -168,6 +167,9 @@ transmitter assigns its poll endpoint_url. The created configuration is printed.
 		if err != nil {
 			return err
 		}
+		if err := s.resolve(cmd.Context(), client); err != nil {
+			return err
+		}
 		out, err := client.CreateStream(cmd.Context(), req)
 		if err != nil {
 			return err
@@ -207,6 +209,9 @@ func (a *app) streamGetCommand() *cobra.Command {
 		func(ctx context.Context, s *streamCmd) error {
 			client, err := a.managementClient(ctx, &s.conn)
 			if err != nil {
+				return err
+			}
+			if err := s.resolve(ctx, client); err != nil {
 				return err
 			}
 			out, err := client.GetStream(ctx, s.streamID)
@@ -270,14 +275,20 @@ are. --config takes the whole PATCH body instead.`,
 				req.Description = &c.description
 			}
 		}
-		if req.StreamID == "" {
-			req.StreamID = s.streamID
-		} else if req.StreamID != s.streamID {
-			return usagef("the stream_id of --config (%s) is not the stream named (%s)", req.StreamID, s.streamID)
+		if s.streamID == "" {
+			s.streamID = req.StreamID
 		}
 		client, err := a.managementClient(cmd.Context(), &s.conn)
 		if err != nil {
 			return err
+		}
+		if err := s.resolve(cmd.Context(), client); err != nil {
+			return err
+		}
+		if req.StreamID == "" {
+			req.StreamID = s.streamID
+		} else if req.StreamID != s.streamID {
+			return usagef("the stream_id of --config (%s) is not the stream named (%s)", req.StreamID, s.streamID)
 		}
 		out, err := client.UpdateStream(cmd.Context(), req)
 		if err != nil {
@@ -296,10 +307,31 @@ func setStreamID(s *streamCmd, args []string) error {
 		}
 		s.streamID = args[0]
 	}
-	if s.streamID == "" {
-		return usagef("a stream id is required: --stream-id ID (see 'sigshare stream list')")
-	}
 	return nil
+}
+
+// resolve fills in the stream id when none was given and the client has exactly one
+// stream.
+func (s *streamCmd) resolve(ctx context.Context, client *receiver.Client) error {
+	if s.streamID != "" {
+		return nil
+	}
+	list, err := client.ListStreams(ctx)
+	if err != nil {
+		return fmt.Errorf("no stream id given, and listing the streams failed: %w", err)
+	}
+	switch len(list) {
+	case 1:
+		s.streamID = list[0].StreamID
+		return nil
+	case 0:
+		return errors.New("this receiver client has no stream (see 'sigshare stream create')")
+	}
+	var ids []string
+	for _, c := range list {
+		ids = append(ids, c.StreamID)
+	}
+	return usagef("this receiver client has %d streams: say which with --stream-id (%s)", len(list), strings.Join(ids, ", "))
 }
 
 func (a *app) streamReplaceCommand() *cobra.Command {
@@ -325,14 +357,20 @@ example one printed by "sigshare stream get" and edited.`,
 				return err
 			}
 		}
-		if req.StreamID == "" {
-			req.StreamID = s.streamID
-		} else if req.StreamID != s.streamID {
-			return usagef("the stream_id of --config (%s) is not the stream named (%s)", req.StreamID, s.streamID)
+		if s.streamID == "" {
+			s.streamID = req.StreamID
 		}
 		client, err := a.managementClient(cmd.Context(), &s.conn)
 		if err != nil {
 			return err
+		}
+		if err := s.resolve(cmd.Context(), client); err != nil {
+			return err
+		}
+		if req.StreamID == "" {
+			req.StreamID = s.streamID
+		} else if req.StreamID != s.streamID {
+			return usagef("the stream_id of --config (%s) is not the stream named (%s)", req.StreamID, s.streamID)
 		}
 		out, err := client.ReplaceStream(cmd.Context(), req)
 		if err != nil {
@@ -350,6 +388,9 @@ func (a *app) streamDeleteCommand() *cobra.Command {
 		func(ctx context.Context, s *streamCmd) error {
 			client, err := a.managementClient(ctx, &s.conn)
 			if err != nil {
+				return err
+			}
+			if err := s.resolve(ctx, client); err != nil {
 				return err
 			}
 			if err := client.DeleteStream(ctx, s.streamID); err != nil {
@@ -384,6 +425,9 @@ disabled (SSF §8.1.2.2). A paused stream holds its events; a disabled one drops
 		if err != nil {
 			return err
 		}
+		if err := s.resolve(cmd.Context(), client); err != nil {
+			return err
+		}
 		var out *ssf.StreamStatus
 		if status == "" {
 			out, err = client.GetStatus(cmd.Context(), s.streamID)
@@ -401,11 +445,12 @@ disabled (SSF §8.1.2.2). A paused stream holds its events; a disabled one drops
 func (a *app) streamVerifyCommand() *cobra.Command {
 	var state string
 	cmd, s := a.newStreamCmd("verify [STREAM_ID]", "Ask for a verification event",
-		`Ask the transmitter to send a verification event on the stream (SSF §8.1.4.2), carrying
---state (default: a fresh random value, printed). The event arrives through the stream's
-delivery, e.g. in a running "sigshare receiver".`,
+		`Ask the transmitter to send a verification event on the stream (SSF §8.1.4.2). The event
+arrives through the stream's delivery, e.g. in a running "sigshare receiver". Without
+--state it carries no state, which every receiver accepts; a receiver refuses a state it
+did not ask for itself (invalid_state), so give --state only to a receiver that expects it.`,
 		"  sigshare stream verify "+streamExampleConn+" 3F2PQ...", true, nil)
-	cmd.Flags().StringVar(&state, "state", "", "the state the verification event must echo (default: random)")
+	cmd.Flags().StringVar(&state, "state", "", "the state the verification event must echo (default: none)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := setStreamID(s, args); err != nil {
 			return err
@@ -414,13 +459,17 @@ delivery, e.g. in a running "sigshare receiver".`,
 		if err != nil {
 			return err
 		}
-		if state == "" {
-			state = randomState()
+		if err := s.resolve(cmd.Context(), client); err != nil {
+			return err
 		}
 		if err := client.Verify(cmd.Context(), ssf.VerifyRequest{StreamID: s.streamID, State: state}); err != nil {
 			return err
 		}
-		return writeJSON(a.stdout, map[string]string{"stream_id": s.streamID, "state": state})
+		out := map[string]string{"stream_id": s.streamID}
+		if state != "" {
+			out["state"] = state
+		}
+		return writeJSON(a.stdout, out)
 	}
 	return cmd
 }
@@ -453,6 +502,9 @@ them when the transmitter's default_subjects is ALL, none added when NONE) are d
 		}
 		client, err := a.managementClient(cmd.Context(), &s.conn)
 		if err != nil {
+			return err
+		}
+		if err := s.resolve(cmd.Context(), client); err != nil {
 			return err
 		}
 		if op == "add-subject" {

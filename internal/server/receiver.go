@@ -219,7 +219,7 @@ func (n *ReceiverNode) Start(ctx context.Context, l net.Listener) error {
 
 	if err := rcv.Start(ctx); err != nil {
 		n.stopServer(context.Background())
-		return fmt.Errorf("receiver node: %w", err)
+		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	runDone := make(chan struct{})
