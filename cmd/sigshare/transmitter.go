@@ -76,7 +76,7 @@ development only. SIGINT or SIGTERM stops the server after the work in flight is
 	fl.StringVar(&f.db, "db", "sigshare.db", "SQLite database file (created when absent)")
 	fl.StringVar(&f.postgres, "postgres", "", "PostgreSQL connection string (postgres://user:pass@host/db), instead of --db")
 	fl.StringVar(&f.key, "key", "sigshare-key.pem", "signing key file, PEM or JWK (.json/.jwk); generated and saved with permission 0600 when absent")
-	fl.StringArrayVar(&f.retiredKeys, "retired-key", nil, "a previous signing key file still published in the JWK Set after a rotation (repeatable)")
+	fl.StringSliceVar(&f.retiredKeys, "retired-key", nil, "a previous signing key file still published in the JWK Set after a rotation (repeatable)")
 	fl.StringVar(&f.alg, "alg", "", "signing algorithm: RS256 (default for new keys; required by the CAEP interoperability profile), PS256, ES256, ES384, EdDSA, …")
 	fl.StringSliceVar(&f.clients, "client", nil, "static receiver credential NAME=TOKEN (repeatable); NAME owns the streams and is their audience")
 	fl.BoolVar(&f.singleStream, "single-stream", false, "allow each receiver client one stream only (a second create gets 409)")

@@ -28,7 +28,7 @@ type receiverMetrics struct {
 	pollErrs    prometheus.Counter
 }
 
-func newReceiverMetrics(reg *prometheus.Registry) *receiverMetrics {
+func newReceiverMetrics(reg prometheus.Registerer) *receiverMetrics {
 	const ns = "sigshare_receiver"
 	m := &receiverMetrics{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "sets_received_total",
