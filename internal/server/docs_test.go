@@ -17,8 +17,10 @@ func (c *capture) Register(col prometheus.Collector) error {
 	c.collectors = append(c.collectors, col)
 	return nil
 }
-func (c *capture) MustRegister(cols ...prometheus.Collector) { c.collectors = append(c.collectors, cols...) }
-func (c *capture) Unregister(prometheus.Collector) bool     { return false }
+func (c *capture) MustRegister(cols ...prometheus.Collector) {
+	c.collectors = append(c.collectors, cols...)
+}
+func (c *capture) Unregister(prometheus.Collector) bool { return false }
 
 var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
 
