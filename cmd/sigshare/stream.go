@@ -167,9 +167,6 @@ transmitter assigns its poll endpoint_url. The created configuration is printed.
 		if err != nil {
 			return err
 		}
-		if err := s.resolve(cmd.Context(), client); err != nil {
-			return err
-		}
 		out, err := client.CreateStream(cmd.Context(), req)
 		if err != nil {
 			return err
