@@ -240,5 +240,21 @@ func (a *app) runReceiver(ctx context.Context, f *receiverFlags) error {
 			return fmt.Errorf("cannot listen on %s: %w", f.listen, err)
 		}
 	}
-	return node.Serve(ctx, l)
+	// The start-up (discovery, stream) is bounded; running is not.
+	sctx, cancel := context.WithTimeout(ctx, 2*f.conn.timeout)
+	err = node.Start(sctx, l)
+	cancel()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-node.Done():
+		if err := node.Err(); err != nil {
+			return fmt.Errorf("serving on %s: %w", f.listen, err)
+		}
+	}
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), f.shutdownTimeout)
+	defer dcancel()
+	return node.Shutdown(dctx)
 }

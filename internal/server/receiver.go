@@ -22,6 +22,11 @@ import (
 // PushPath is the path of a receiver node's push endpoint (RFC 8935).
 const PushPath = "/ssf/push"
 
+// maxResponseWait bounds how long a receiver node waits for the headers of any answer
+// of the transmitter, long polls included (sigshare transmitters answer a long poll
+// within 25 seconds by default, 5 minutes at most).
+const maxResponseWait = 6 * time.Minute
+
 // ReceiverOptions configures [NewReceiver]. One of Issuer and MetadataURL, Store and Mux
 // are required; the zero value of every other field is documented.
 type ReceiverOptions struct {
@@ -150,8 +155,9 @@ func (n *ReceiverNode) push() bool { return n.opts.Delivery == ssf.DeliveryPush 
 // Start starts the node: it serves the push endpoint (push streams) and /metrics,
 // /healthz, /readyz on l, when l is not nil (a push node needs one); then discovers the
 // transmitter and ensures the stream (bounded by ctx), and runs the worker and, for a
-// poll stream, the poller in the background. A start-up failure (transmitter
-// unreachable, credentials refused, …) is returned and leaves nothing running.
+// poll stream, the poller in the background (not bound to ctx: Shutdown stops them). A
+// start-up failure (transmitter unreachable, credentials refused, …) is returned and
+// leaves nothing running. Start may be called once.
 func (n *ReceiverNode) Start(ctx context.Context, l net.Listener) error {
 	n.mu.Lock()
 	if n.started {
@@ -168,7 +174,11 @@ func (n *ReceiverNode) Start(ctx context.Context, l net.Listener) error {
 	cfg.Issuer = n.opts.Issuer
 	cfg.MetadataURL = n.opts.MetadataURL
 	cfg.Credentials = n.opts.Credentials
-	cfg.HTTPClient = &http.Client{Transport: ClientTransport(n.opts.RootCAs), Timeout: 0}
+	// No overall timeout (long polls wait for their answer), but a transmitter that
+	// accepts a request and never answers is given up on.
+	transport := ClientTransport(n.opts.RootCAs)
+	transport.ResponseHeaderTimeout = maxResponseWait
+	cfg.HTTPClient = &http.Client{Transport: transport}
 	cfg.StreamID = n.opts.StreamID
 	cfg.Inbox = n.opts.Store
 	cfg.Mux = n.opts.Mux
