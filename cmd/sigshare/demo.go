@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -500,8 +499,8 @@ func (a *app) printDemoSummary(rec *demoRecorder, receivers []*demoReceiver, iss
 	w := a.stdout
 	fmt.Fprintf(w, "sigshare demo: transmitter %s, signing with %s, TLS with a generated CA\n", issuer, alg)
 	fmt.Fprintf(w, "streams: push (RFC 8935) to %s, poll (RFC 8936)\n\n", receivers[0].node.URL()+server.PushPath)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "STREAM\tEVENT TYPE\tSENT\tDELIVERED\tVERIFIED\tLATENCY p50\tmax\t")
+	type line struct{ stream, typ, sent, delivered, verified, p50, max string }
+	lines := []line{{"STREAM", "EVENT TYPE", "SENT", "DELIVERED", "VERIFIED", "LATENCY p50", "max"}}
 	var sent, delivered, verified int
 	allOK := len(rec.problems) == 0 && leftover == ""
 	for _, r := range receivers {
@@ -526,17 +525,24 @@ func (a *app) printDemoSummary(rec *demoRecorder, receivers []*demoReceiver, iss
 			if row.sent == 0 || row.delivered != row.sent || row.verified != row.sent {
 				allOK = false
 			}
-			p50, max := "-", "-"
+			p50, worst := "-", "-"
 			if len(row.latencies) > 0 {
 				l := slices.Clone(row.latencies)
 				slices.Sort(l)
-				p50, max = fmtLatency(l[(len(l)-1)/2]), fmtLatency(l[len(l)-1])
+				p50, worst = fmtLatency(l[(len(l)-1)/2]), fmtLatency(l[len(l)-1])
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t\n", r.name, shortName(k), row.sent, row.delivered, row.verified, p50, max)
+			lines = append(lines, line{r.name, shortName(k), fmt.Sprint(row.sent), fmt.Sprint(row.delivered), fmt.Sprint(row.verified), p50, worst})
 		}
 	}
-	fmt.Fprintf(tw, "TOTAL\t\t%d\t%d\t%d\t\t\t\n", sent, delivered, verified)
-	tw.Flush()
+	lines = append(lines, line{"TOTAL", "", fmt.Sprint(sent), fmt.Sprint(delivered), fmt.Sprint(verified), "", ""})
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l.typ))
+	}
+	for _, l := range lines {
+		text := fmt.Sprintf("%-6s  %-*s  %4s  %9s  %8s  %11s  %6s", l.stream, width, l.typ, l.sent, l.delivered, l.verified, l.p50, l.max)
+		fmt.Fprintln(w, strings.TrimRight(text, " "))
+	}
 	fmt.Fprintln(w)
 	for _, uri := range skipped {
 		fmt.Fprintf(w, "not sent: %s is deprecated; transmitters emit its replacement instead\n", shortName(uri))
