@@ -96,7 +96,11 @@ command line wins over the environment.`,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.applyEnv(cmd)
+			if err := a.applyEnv(cmd); err != nil {
+				return err
+			}
+			_, err := a.logger() // checks --log-level and --log-format
+			return err
 		},
 	}
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
