@@ -135,6 +135,9 @@ func (l *listener) run(ctx context.Context, conn *pgx.Conn, done chan<- struct{}
 	}
 }
 
+// pingTimeout is the least time the keepalive ping waits for the server's answer.
+const pingTimeout = 10 * time.Second
+
 // wait handles notifications until the connection fails; it returns the failure.
 func (l *listener) wait(ctx context.Context, conn *pgx.Conn) error {
 	for {
@@ -148,7 +151,9 @@ func (l *listener) wait(ctx context.Context, conn *pgx.Conn) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
-			pctx, cancel := context.WithTimeout(ctx, l.keepalive)
+			// A ping gets at least pingTimeout, however short the keepalive interval:
+			// a slow answer from a busy server is not a lost connection.
+			pctx, cancel := context.WithTimeout(ctx, max(l.keepalive, pingTimeout))
 			err = conn.Ping(pctx)
 			cancel()
 			if err == nil {
