@@ -28,12 +28,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sigshare/sigshare/caep"
+	"github.com/sigshare/sigshare/internal/server"
 	"github.com/sigshare/sigshare/keys"
 	"github.com/sigshare/sigshare/set"
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
 	"github.com/sigshare/sigshare/store/postgres"
-	"github.com/sigshare/sigshare/transmitter"
 	"github.com/sigshare/sigshare/transmitter/push"
 )
 
@@ -96,48 +96,34 @@ func runNode(name string) int {
 	if err != nil {
 		return fail("signing keys", err)
 	}
-	auth, err := transmitter.NewStaticTokens(map[string]transmitter.Client{receiverToken: {ID: clientID}})
-	if err != nil {
-		return fail("authenticator", err)
-	}
-	tr, err := transmitter.New(transmitter.Config{
-		Issuer: issuer, Store: st, Keys: signing, Authenticator: auth, AdminToken: adminToken,
-		Push:   transmitter.PushPolicy{InsecureAllowHTTP: true, AllowLoopback: true},
-		Logger: log,
+	// The node is assembled as every sigshare transmitter is (internal/server), on a plain
+	// loopback listener behind the https issuer, with short push timings so that a killed
+	// node's leases are taken over quickly.
+	node, err := server.NewTransmitter(ctx, server.TransmitterOptions{
+		Issuer: issuer, Store: st, Keys: signing,
+		StaticClients:             []server.StaticClient{{Name: clientID, Token: receiverToken}},
+		AdminToken:                adminToken,
+		InsecureAllowHTTP:         true,
+		InsecureAllowLoopbackPush: true,
+		Push: push.Config{
+			Owner: "push/" + name, BatchSize: 32, LeaseDuration: lease, RequestTimeout: time.Second,
+			Backoff: push.Backoff{Initial: 100 * time.Millisecond, Max: time.Second},
+		},
+		Logger:          log,
+		ShutdownTimeout: 10 * time.Second,
 	})
 	if err != nil {
-		return fail("transmitter", err)
-	}
-	engine, err := push.New(push.Config{
-		Store: st, InsecureAllowLoopback: true, InsecureAllowHTTP: true,
-		Owner: "push/" + name, BatchSize: 32, LeaseDuration: lease, RequestTimeout: time.Second,
-		Backoff: push.Backoff{Initial: 100 * time.Millisecond, Max: time.Second},
-		Logger:  log,
-	})
-	if err != nil {
-		return fail("push engine", err)
+		return fail("transmitter node", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail("listen", err)
 	}
-	srv := &http.Server{Handler: tr.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	engineDone := make(chan error, 1)
-	go func() { engineDone <- engine.Run(ctx) }()
 	fmt.Printf("LISTENING %s\n", ln.Addr())
-
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	code := 0
-	if err := srv.Shutdown(sctx); err != nil {
-		code = fail("shut the server down", err)
+	if err := node.Serve(ctx, ln); err != nil {
+		return fail("serve", err)
 	}
-	if err := <-engineDone; err != nil {
-		code = fail("push engine", err)
-	}
-	return code
+	return 0
 }
 
 // ---------------------------------------------------------------------------------------
