@@ -27,9 +27,10 @@ import (
 //     answer is returned as an error matching ssf.ErrAccepted (call again later).
 //
 // Matching: same effective delivery method (absent means poll, AMB-4); for push the same
-// endpoint_url. Among several poll streams the one with req's description wins; a single
-// poll stream matches whatever its description. created reports whether step 2 created
-// the stream.
+// endpoint_url. A single such stream matches whatever its description; among several,
+// the one with req's description wins, and when none or more than one has it EnsureStream
+// does not guess (nor create yet another stream): it returns an error wrapping
+// ssf.ErrConflict that lists their ids. created reports whether step 2 created the stream.
 func (c *Client) EnsureStream(ctx context.Context, req ssf.StreamConfig) (cfg *ssf.StreamConfig, created bool, err error) {
 	want := req.ReceiverSupplied()
 	if err := want.ValidateRequestWith(ssf.ValidateOptions{InsecureAllowHTTP: c.insecure}); err != nil {
