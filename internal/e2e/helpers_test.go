@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -272,7 +273,7 @@ func startSite(tb testing.TB, ca *server.DevCA) *receiverSite {
 		tb.Fatal(err)
 	}
 	s.srv.TLS = conf
-	s.srv.Config.ErrorLog = nil
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.StartTLS()
 	tb.Cleanup(s.srv.Close)
 	return s
@@ -518,4 +519,141 @@ func describe(kv ...any) string {
 		fmt.Fprintf(&b, "%v %v", kv[i], kv[i+1])
 	}
 	return b.String()
+}
+
+// bareRcv is a push receiver assembled from package receiver's parts (discovery,
+// management client, verifier, recipient, push endpoint, worker) for what Receiver does
+// not do: a stream without authorization_header, or a push endpoint whose expected
+// Authorization differs from the stream's.
+type bareRcv struct {
+	client *receiver.Client
+	stream *ssf.StreamConfig
+	rec    *recorder
+}
+
+// startBareReceiver creates stream through the management API and mounts a push
+// endpoint at path of site that requires the Authorization value want ("" none).
+func startBareReceiver(tb testing.TB, tx *txNode, ca *server.DevCA, site *receiverSite, path, want string, stream ssf.StreamConfig, wrap func(http.Handler) http.Handler) *bareRcv {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	hc := tlsClient(ca)
+	disc, err := receiver.Discover(ctx, tx.issuer, receiver.DiscoveryOptions{HTTPClient: hc})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	client, err := receiver.NewClient(receiver.ClientConfig{Metadata: disc.Metadata, Credentials: receiver.BearerToken(clientToken), HTTPClient: hc})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	cfg, err := client.CreateStream(ctx, stream)
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	vopts := receiver.VerifierOptions{RemoteKeys: keys.RemoteOptions{HTTPClient: hc}}
+	verifier, jwks, err := receiver.NewStreamVerifier(disc.Metadata, cfg, vopts)
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	rec := newRecorder()
+	inbox := memory.New()
+	worker, err := receiver.NewWorker(receiver.WorkerConfig{Inbox: inbox, Mux: rec.mux(), Decode: vopts.DecodeOptions(), IdleInterval: 50 * time.Millisecond, Hooks: rec.hooks()})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	recipient, err := receiver.NewRecipient(receiver.RecipientConfig{Verifier: verifier, Inbox: inbox, StreamID: cfg.StreamID, Notify: worker.Notify, Hooks: rec.hooks()})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	ph, err := receiver.NewPushHandler(receiver.PushHandlerConfig{Recipient: recipient, Authorization: want, Hooks: rec.hooks()})
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	var h http.Handler = ph
+	if wrap != nil {
+		h = wrap(h)
+	}
+	site.mux.Handle("POST "+path, h)
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = worker.Run(ctx) })
+	tb.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		_ = jwks.Close()
+		_ = inbox.Close()
+	})
+	return &bareRcv{client: client, stream: cfg, rec: rec}
+}
+
+// gate sits in front of a push endpoint: it records every request and answers some of
+// them itself, as answer decides.
+type gate struct {
+	mu     sync.Mutex
+	reqs   []gateReq
+	answer func(n int, r *http.Request) (status int, header map[string]string, body string) // status 0: pass on
+}
+
+// gateReq is one request the gate saw.
+type gateReq struct {
+	at          time.Time
+	auth, ctype string
+	status      int // what the gate answered (0: passed on)
+}
+
+func (g *gate) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		g.mu.Lock()
+		n := len(g.reqs)
+		g.reqs = append(g.reqs, gateReq{at: time.Now(), auth: r.Header.Get("Authorization"), ctype: r.Header.Get("Content-Type")})
+		answer := g.answer
+		g.mu.Unlock()
+		if answer != nil {
+			if status, hdr, b := answer(n, r); status != 0 {
+				g.mu.Lock()
+				g.reqs[n].status = status
+				g.mu.Unlock()
+				for k, v := range hdr {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, b)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// setAnswer replaces the answer function.
+func (g *gate) setAnswer(f func(n int, r *http.Request) (int, map[string]string, string)) {
+	g.mu.Lock()
+	g.answer = f
+	g.mu.Unlock()
+}
+
+// requests returns the requests so far.
+func (g *gate) requests() []gateReq {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.reqs)
+}
+
+// jtiFor returns the jti of the SET queued for streamID.
+func jtiFor(tb testing.TB, sets []transmitter.QueuedSET, streamID string) string {
+	tb.Helper()
+	for _, s := range sets {
+		if s.StreamID == streamID {
+			return s.JTI
+		}
+	}
+	tb.Fatalf("no SET queued for stream %s (%d queued)", streamID, len(sets))
+	return ""
 }
