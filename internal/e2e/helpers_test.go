@@ -425,7 +425,11 @@ type rcvOptions struct {
 	events        []string // events_requested (nil: session-revoked, verification, stream-updated)
 	description   string
 	poller        receiver.PollerConfig
+	worker        receiver.WorkerConfig
 	wrap          func(http.Handler) http.Handler // wraps the push endpoint
+	token         string                          // the client's bearer token (empty: clientToken)
+	rec           *recorder                       // nil: a new recorder
+	mux           *receiver.Mux                   // nil: the recorder's
 }
 
 // startReceiver starts a Receiver: discovery, EnsureStream through the management API,
@@ -440,7 +444,22 @@ func startReceiver(tb testing.TB, issuer string, ca *server.DevCA, o rcvOptions)
 	if o.site != nil {
 		stream.Delivery = &ssf.Delivery{Method: ssf.DeliveryPush, EndpointURL: o.site.url(o.path), AuthorizationHeader: o.authorization}
 	}
-	rec := newRecorder()
+	rec := o.rec
+	if rec == nil {
+		rec = newRecorder()
+	}
+	mux := o.mux
+	if mux == nil {
+		mux = rec.mux()
+	}
+	token := o.token
+	if token == "" {
+		token = clientToken
+	}
+	wc := o.worker
+	if wc.IdleInterval == 0 {
+		wc.IdleInterval = 50 * time.Millisecond
+	}
 	inbox := memory.New()
 	tb.Cleanup(func() { _ = inbox.Close() })
 	pc := o.poller
@@ -452,12 +471,12 @@ func startReceiver(tb testing.TB, issuer string, ca *server.DevCA, o rcvOptions)
 	}
 	r, err := receiver.New(receiver.Config{
 		Issuer:      issuer,
-		Credentials: receiver.BearerToken(clientToken),
+		Credentials: receiver.BearerToken(token),
 		HTTPClient:  tlsClient(ca),
 		Stream:      stream,
 		Inbox:       inbox,
-		Mux:         rec.mux(),
-		Worker:      receiver.WorkerConfig{IdleInterval: 50 * time.Millisecond},
+		Mux:         mux,
+		Worker:      wc,
 		Poller:      pc,
 		Hooks:       rec.hooks(),
 		Logger:      logger(),
