@@ -91,8 +91,15 @@ type txNode struct {
 // built (push and poll tuning, default subjects, …). The node stops when the test ends.
 func startTx(tb testing.TB, ca *server.DevCA, alg string, mutate func(*server.TransmitterOptions)) *txNode {
 	tb.Helper()
+	return startTxAt(tb, ca, alg, filepath.Join(tb.TempDir(), "tx.db"), "127.0.0.1:0", mutate)
+}
+
+// startTxAt starts a transmitter node on the SQLite file db, listening on addr (a fixed
+// address keeps the issuer of a restarted node).
+func startTxAt(tb testing.TB, ca *server.DevCA, alg, db, addr string, mutate func(*server.TransmitterOptions)) *txNode {
+	tb.Helper()
 	ctx := context.Background()
-	st, err := server.OpenSQLite(ctx, filepath.Join(tb.TempDir(), "tx.db"), logger())
+	st, err := server.OpenSQLite(ctx, db, logger())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -105,7 +112,7 @@ func startTx(tb testing.TB, ca *server.DevCA, alg string, mutate func(*server.Tr
 	if err != nil {
 		tb.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -132,14 +139,23 @@ func startTx(tb testing.TB, ca *server.DevCA, alg string, mutate func(*server.Tr
 	if err := node.Start(l); err != nil {
 		tb.Fatal(err)
 	}
+	tx := &txNode{node: node, store: st, issuer: node.Issuer(), client: tlsClient(ca)}
 	tb.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := node.Shutdown(sctx); err != nil {
+		if err := tx.stop(); err != nil {
 			tb.Errorf("transmitter shutdown: %v", err)
 		}
 	})
-	return &txNode{node: node, store: st, issuer: node.Issuer(), client: tlsClient(ca)}
+	return tx
+}
+
+// stop shuts the node down gracefully (what SIGTERM does) and closes its store. It may
+// be called more than once.
+func (tx *txNode) stop() error {
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err := tx.node.Shutdown(sctx)
+	_ = tx.store.Close()
+	return err
 }
 
 // tlsClient returns an HTTP client that trusts ca only.
