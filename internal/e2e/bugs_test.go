@@ -79,7 +79,9 @@ func TestDeadLetterAttemptsCountEveryFailedAttempt(t *testing.T) {
 	})
 	rejected := jtiFor(t, tx.emit(t, sessionRevoked("a@example.com")), id)
 	tx.waitOutbox(t, id, "a dead letter", func(p, d int) bool { return d == 1 })
-	g.setAnswer(func(int, *http.Request) (int, map[string]string, string) { return http.StatusInternalServerError, nil, "" })
+	g.setAnswer(func(int, *http.Request) (int, map[string]string, string) {
+		return http.StatusInternalServerError, nil, ""
+	})
 	exhausted := jtiFor(t, tx.emit(t, sessionRevoked("b@example.com")), id)
 	tx.waitOutbox(t, id, "two dead letters", func(p, d int) bool { return d == 2 })
 

@@ -525,11 +525,6 @@ func startReceiver(tb testing.TB, issuer string, ca *server.DevCA, o rcvOptions)
 // streamID returns the receiver's stream id.
 func (r *rcv) streamID() string { return r.r.Stream().StreamID }
 
-// isEvent matches tokens of an event type.
-func isEvent(typ string) func(*set.Token) bool {
-	return func(tok *set.Token) bool { return tok.Event != nil && tok.Event.Type() == typ }
-}
-
 // isJTI matches one token.
 func isJTI(jti string) func(*set.Token) bool {
 	return func(tok *set.Token) bool { return tok.JTI == jti }
