@@ -5,8 +5,8 @@
 //
 // What it checks, and where the rules come from:
 //
-//   - Crash safety (RFC 8935 §2 and RFC 8936 §2.4: at-least-once delivery; SSF §8.1.2.1,
-//     SET-22): the sigshare binary, built once by TestMain, runs "sigshare transmitter"
+//   - Crash safety (RFC 8935 §2, RFC 8936 §2.4, PUSH-8, POLL-8: at-least-once delivery,
+//     receivers de-duplicate by jti): the sigshare binary, built once by TestMain, runs "sigshare transmitter"
 //     on a SQLite file and is killed with SIGKILL repeatedly while events are emitted
 //     through the operator API (POST /admin/events) and delivered by push or by poll.
 //     Every SET whose emission was answered 200 must arrive, verified, at least once
@@ -20,21 +20,32 @@
 //     through the operator API, every poll request shape, long polling, paused and
 //     disabled streams, subject filtering, verification with and without state): see
 //     the Test functions of push_test.go, poll_test.go and stream_test.go.
-//   - Throughput and latency (benchmarks, bench_test.go): emit-to-handler latency and
-//     delivered SETs per second for push and poll, RS256 and ES256, 1 and 100 streams,
-//     next to the bare signing rate of the same key, so that the ratio shows how much
-//     besides signing the data plane costs.
+//   - bugs_test.go holds tests that show defects found here; they fail until fixed.
+//   - Throughput and latency (BenchmarkPipeline, bench_test.go): emit-to-handler latency
+//     and delivered SETs per second for push and poll, RS256 and ES256, 1 and 100
+//     streams, next to the bare crypto of the same key measured in the same run, so that
+//     the ratios show how much besides signing the data plane costs.
 //
 // Running:
 //
-//	go test -race ./internal/e2e/                     # every test, well under a minute
-//	go test -run='^$' -bench=. -benchtime=2000x ./internal/e2e/
-//	go test -run='^$' -bench='Pipeline/push/ES256/streams=1$' -benchtime=4000x \
-//	    -cpuprofile=cpu.out ./internal/e2e/ && go tool pprof -top cpu.out
+//	go test -race ./internal/e2e/
+//	go test -run='^$' -bench=Pipeline -benchtime=3000x ./internal/e2e/
 //
-// The benchmarks count SETs: b.N is the number of SETs delivered (with 100 streams,
-// b.N/100 events are emitted). Use -benchtime=Nx with N of a few thousand; a time-based
-// -benchtime makes the framework grow b.N from 1, which restarts the pipeline each
-// time. Run them on an otherwise idle machine: the receiver's verification shares the
-// CPUs with the transmitter's signing, as it would on a single host.
+// Profiling one case (the bare-crypto measurement is left out of the profile):
+//
+//	go test -run='^$' -bench='Pipeline/push/ES256/streams=1$' -benchtime=4000x \
+//	    -cpuprofile=cpu.out -o e2e.test ./internal/e2e/
+//	go tool pprof -top -cum -ignore='rateOf|measureCrypto' e2e.test cpu.out
+//
+// b.N counts SETs (with 100 streams, b.N/100 events are emitted). Use -benchtime=Nx with
+// N of a few thousand: a time-based -benchtime grows b.N from 1, building the nodes and
+// receivers again each time. The metrics: SETs/s (delivered, emit start to last handler
+// call), p50-ms and p99-ms (emit-to-handler latency, with at most 512 SETs in flight),
+// cpu-µs/SET (process CPU, transmitter and receivers together, per SET), sign/s-1 and
+// sign/s-N (crypto.Signer.Sign of the node's key on 1 and GOMAXPROCS goroutines),
+// verify/s-N (go-jose verification of that key's JWS), ratio (SETs/s ÷ sign/s-N),
+// crypto-ratio (SETs/s ÷ the rate at which the CPUs could sign and verify each SET),
+// sign-share and crypto-share (CPU per bare signature, and per signature plus
+// verification, ÷ cpu-µs/SET: the part of the CPU that went to crypto). On a machine
+// shared with other work the wall-clock rates are noisy; the CPU shares much less so.
 package e2e
