@@ -29,6 +29,14 @@ func TestErrorsAreOneClearLine(t *testing.T) {
 		{"token decode garbage", []string{"token", "decode", "not-a-token"}, 1, "not a compact JWS"},
 		{"keys jwks missing file", []string{"keys", "jwks", "--key", "/nonexistent/key.pem"}, 1, "/nonexistent/key.pem"},
 		{"keys generate bad alg", []string{"keys", "generate", "--alg", "HS256"}, 1, "HS256"},
+		{"receiver unreachable", []string{"receiver", "--issuer", dead, "--insecure-http", "--token", "t", "--db", "r.db"}, 1, "sigshare: "},
+		{"receiver without issuer", []string{"receiver", "--token", "t"}, 2, "--issuer"},
+		{"receiver push without listen", []string{"receiver", "--issuer", "https://tr.example.com", "--delivery", "push"}, 2, "--listen"},
+		{"receiver bad events", []string{"receiver", "--issuer", "https://tr.example.com", "--events", "nope-event"}, 2, "unknown event type"},
+		{"stream list unreachable", []string{"stream", "list", "--issuer", dead, "--insecure-http", "--token", "t"}, 1, "sigshare: "},
+		{"stream list over http", []string{"stream", "list", "--issuer", dead, "--token", "t"}, 2, "not https"},
+		{"stream status bad value", []string{"stream", "status", "--issuer", "https://tr.example.com", "--stream-id", "x", "--set", "off"}, 2, "--set"},
+		{"demo bad alg", []string{"demo", "--alg", "none"}, 1, "none"},
 		{"bad log level", []string{"transmitter", "--log-level", "loud", "--insecure-http"}, 2, "--log-level"},
 	}
 	for _, c := range cases {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // httptestServer serves h on loopback for the test and returns its URL.
@@ -13,3 +14,6 @@ func httptestServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(s.Close)
 	return s.URL
 }
+
+// fixedNow is a fixed clock reading for tests.
+var fixedNow = time.Unix(1700000000, 0)

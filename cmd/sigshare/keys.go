@@ -130,7 +130,7 @@ are retired keys still published during a rotation. No private member is printed
 			return err
 		},
 	}
-	cmd.Flags().StringArrayVar(&files, "key", nil, "private key file, PEM or JWK (repeatable: the first is the active key)")
+	cmd.Flags().StringSliceVar(&files, "key", nil, "private key file, PEM or JWK (repeatable: the first is the active key)")
 	cmd.Flags().StringVar(&alg, "alg", "", "algorithm of the first key when it is PEM (default: inferred)")
 	return cmd
 }

@@ -96,14 +96,21 @@ command line wins over the environment.`,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: false},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.applyEnv(cmd)
+			if err := a.applyEnv(cmd); err != nil {
+				return err
+			}
+			_, err := a.logger() // checks --log-level and --log-format
+			return err
 		},
 	}
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(
+		a.demoCommand(),
 		a.transmitterCommand(),
+		a.receiverCommand(),
+		a.streamCommand(),
 		a.emitCommand(),
 		a.tokenCommand(),
 		a.keysCommand(),

@@ -56,3 +56,39 @@ func TestKeysAndTokens(t *testing.T) {
 	checkOneLineError(t, runCLI(t, dir, nil, "", "token", "sign", "--key", "k.pem", "--issuer", "https://tr.example.com", "--audience", "a",
 		"--claims", `{"sub":"x","events":{"https://schemas.openid.net/secevent/caep/event-type/session-revoked":{}}}`), 1, "not a valid SET")
 }
+
+// token verify against a running transmitter's jwks_uri, with a SET taken from its poll
+// endpoint.
+func TestTokenVerifyWithRemoteJWKS(t *testing.T) {
+	dir := t.TempDir()
+	tx := startTransmitter(t, dir)
+	var cfg struct {
+		StreamID string `json:"stream_id"`
+		Delivery struct {
+			EndpointURL string `json:"endpoint_url"`
+		} `json:"delivery"`
+	}
+	if s := tx.call(t, "POST", "/ssf/stream", "rcv-token", `{}`, &cfg); s != 201 {
+		t.Fatalf("create: %d", s)
+	}
+	mustRun(t, dir, nil, "", "emit", "--transmitter", tx.url, "--insecure-http", "--admin-token", "admin-token",
+		"--type", "session-revoked", "--subject-email", "heidi@example.com")
+	var answer struct {
+		Sets map[string]string `json:"sets"`
+	}
+	if s := tx.call(t, "POST", strings.TrimPrefix(cfg.Delivery.EndpointURL, tx.url), "rcv-token", `{"returnImmediately":true}`, &answer); s != 200 || len(answer.Sets) != 1 {
+		t.Fatalf("poll: %d %+v", s, answer)
+	}
+	var raw string
+	for _, v := range answer.Sets {
+		raw = v
+	}
+	out := mustRun(t, dir, nil, raw, "token", "verify", "--jwks", tx.url+"/jwks.json", "--insecure-http",
+		"--issuer", tx.url, "--audience", "rcv", "-").stdout
+	var v tokenView
+	if err := json.Unmarshal([]byte(out), &v); err != nil || !v.Verified || !strings.Contains(string(v.Subject), "heidi@example.com") {
+		t.Errorf("verify: %v %s", err, out)
+	}
+	checkOneLineError(t, runCLI(t, dir, nil, "", "token", "verify", "--jwks", tx.url+"/jwks.json", "--issuer", tx.url, "--audience", "rcv", raw), 2, "not https")
+	tx.stop()
+}

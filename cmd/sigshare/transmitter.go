@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 // transmitterFlags are the flags of "sigshare transmitter".
 type transmitterFlags struct {
 	addr, issuer, db, postgres    string
+	postgresSchema                string
 	key, alg                      string
 	retiredKeys                   []string
 	clients                       []string
@@ -74,9 +74,10 @@ development only. SIGINT or SIGTERM stops the server after the work in flight is
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8417", "address to listen on, host:port")
 	fl.StringVar(&f.issuer, "issuer", "", "issuer identifier, the URL receivers use (default: https://<addr>, or http://<addr> with --insecure-http)")
 	fl.StringVar(&f.db, "db", "sigshare.db", "SQLite database file (created when absent)")
-	fl.StringVar(&f.postgres, "postgres", "", "PostgreSQL connection string (postgres://user:pass@host/db), instead of --db")
+	fl.StringVar(&f.postgres, "postgres", "", "PostgreSQL connection string (postgres://user:pass@host/db), instead of --db; several transmitter nodes may share it")
+	fl.StringVar(&f.postgresSchema, "postgres-schema", "", "PostgreSQL schema of sigshare's tables, created when absent (default: the connection's current schema, usually public)")
 	fl.StringVar(&f.key, "key", "sigshare-key.pem", "signing key file, PEM or JWK (.json/.jwk); generated and saved with permission 0600 when absent")
-	fl.StringArrayVar(&f.retiredKeys, "retired-key", nil, "a previous signing key file still published in the JWK Set after a rotation (repeatable)")
+	fl.StringSliceVar(&f.retiredKeys, "retired-key", nil, "a previous signing key file still published in the JWK Set after a rotation (repeatable)")
 	fl.StringVar(&f.alg, "alg", "", "signing algorithm: RS256 (default for new keys; required by the CAEP interoperability profile), PS256, ES256, ES384, EdDSA, …")
 	fl.StringSliceVar(&f.clients, "client", nil, "static receiver credential NAME=TOKEN (repeatable); NAME owns the streams and is their audience")
 	fl.BoolVar(&f.singleStream, "single-stream", false, "allow each receiver client one stream only (a second create gets 409)")
@@ -180,7 +181,7 @@ func (a *app) runTransmitter(ctx context.Context, f *transmitterFlags) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, f.db, f.postgres, log)
+	st, err := openStore(ctx, f, log)
 	if err != nil {
 		return err
 	}
@@ -263,9 +264,12 @@ func loadTransmitterKeys(f *transmitterFlags, log *slog.Logger) (*keys.SigningKe
 }
 
 // openStore opens the SQLite file or the PostgreSQL database.
-func openStore(ctx context.Context, db, postgres string, log *slog.Logger) (store.Store, error) {
-	if postgres != "" {
-		return nil, errors.New("--postgres: PostgreSQL is not available in this build")
+func openStore(ctx context.Context, f *transmitterFlags, log *slog.Logger) (store.Store, error) {
+	if f.postgres != "" {
+		return server.OpenPostgres(ctx, f.postgres, f.postgresSchema, log.With("component", "postgres"))
 	}
-	return server.OpenSQLite(ctx, db, log.With("component", "sqlite"))
+	if f.postgresSchema != "" {
+		return nil, usagef("--postgres-schema goes with --postgres")
+	}
+	return server.OpenSQLite(ctx, f.db, log.With("component", "sqlite"))
 }

@@ -226,3 +226,28 @@ func TestTransmitterMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Key rotation: --retired-key keeps the previous key published after the active one.
+func TestTransmitterRetiredKey(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, nil, "", "keys", "generate", "--out", "old.pem")
+	tx := startTransmitter(t, dir, "--key", "new.pem", "--retired-key", "old.pem")
+	var jwks struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if s := tx.call(t, "GET", "/jwks.json", "", "", &jwks); s != 200 || len(jwks.Keys) != 2 {
+		t.Fatalf("jwks: %d %+v", s, jwks)
+	}
+	want := mustRun(t, dir, nil, "", "keys", "jwks", "--key", "new.pem", "--key", "old.pem").stdout
+	for _, k := range jwks.Keys {
+		if !strings.Contains(want, k.Kid) {
+			t.Errorf("kid %s is not in the JWK Set of the key files", k.Kid)
+		}
+	}
+	if !strings.Contains(want, `"kid": "`+jwks.Keys[0].Kid) || strings.Index(want, jwks.Keys[0].Kid) > strings.Index(want, jwks.Keys[1].Kid) {
+		t.Errorf("the active (new) key is not first")
+	}
+	tx.stop()
+}

@@ -32,6 +32,9 @@ func newHTTPServer(h http.Handler, tlsConf *tls.Config, log *slog.Logger, longPo
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// HTTP/1.1 only: SSF needs nothing of HTTP/2, and an HTTP/2 connection makes a
+		// graceful shutdown wait a second for the peer to act on GOAWAY.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
 }
 

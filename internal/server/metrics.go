@@ -58,7 +58,7 @@ type deletePartial interface {
 	DeletePartialMatch(labels prometheus.Labels) int
 }
 
-func newTransmitterMetrics(reg *prometheus.Registry) *transmitterMetrics {
+func newTransmitterMetrics(reg prometheus.Registerer) *transmitterMetrics {
 	const ns = "sigshare_transmitter"
 	m := &transmitterMetrics{
 		eventsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "events_accepted_total",

@@ -446,7 +446,9 @@ func (n *TransmitterNode) shutdown(ctx context.Context) error {
 
 // endLongPolls cancels the context of poll requests (RFC 8936 long polls) when stopping
 // is closed, so that a shutdown does not wait for them; other requests keep theirs and
-// finish.
+// finish. A poll ended that way that had not answered yet gets an empty answer
+// ({"sets":{}}, a normal end of a long poll; SETs it may have leased come back after
+// their lease).
 func endLongPolls(h http.Handler, stopping <-chan struct{}) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !strings.Contains(r.URL.Path, "/ssf/poll/") {
@@ -455,13 +457,46 @@ func endLongPolls(h http.Handler, stopping <-chan struct{}) http.Handler {
 		}
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
+		stopped := make(chan struct{})
 		go func() {
 			select {
 			case <-stopping:
+				close(stopped)
 				cancel()
 			case <-ctx.Done():
 			}
 		}()
-		h.ServeHTTP(w, r.WithContext(ctx))
+		tw := &trackingWriter{ResponseWriter: w}
+		h.ServeHTTP(tw, r.WithContext(ctx))
+		select {
+		case <-stopped:
+			if !tw.wrote && r.Context().Err() == nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Cache-Control", "no-store")
+				w.Header().Set("Connection", "close")
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write([]byte(`{"sets":{}}`))
+			}
+		default:
+		}
 	})
 }
+
+// trackingWriter records whether a handler wrote a response.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *trackingWriter) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *trackingWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

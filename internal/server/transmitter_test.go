@@ -74,6 +74,7 @@ func newTxEnv(t *testing.T, mutate func(*TransmitterOptions)) *txEnv {
 		AdminToken:                "admin-secret",
 		TLS:                       TLSOptions{Config: tlsConf},
 		InsecureAllowLoopbackPush: true,
+		PushRootCAs:               ca.Pool(),
 		Logger:                    quietLogger(),
 	}
 	if mutate != nil {
