@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/sigshare/sigshare/set"
 	"github.com/sigshare/sigshare/ssf"
 )
 
@@ -69,10 +72,30 @@ type Stream struct {
 	// (min_verification_interval, SSF §8.1.4.2).
 	LastVerificationAt time.Time
 
+	// Profile is the shape in which the transmitter writes the stream's SETs (vendors §5.2
+	// item 1): set.ProfileFinal (the zero value), set.ProfileHybrid or set.ProfileLegacy.
+	// Backends store it by name (see ParseProfile).
+	Profile set.Profile
+
 	// Revision is maintained by the store: 1 after CreateStream, incremented by every
 	// UpdateStream. UpdateStream fails with ErrConflict when the caller's Revision is not the
 	// stored one (optimistic concurrency between nodes).
 	Revision int64
+}
+
+// ParseProfile returns the SET profile named name: "final", "hybrid" or "legacy" (the
+// names set.Profile.String writes, in any case); "" is set.ProfileFinal. Backends store
+// Stream.Profile under these names.
+func ParseProfile(name string) (set.Profile, error) {
+	switch strings.ToLower(name) {
+	case "", "final":
+		return set.ProfileFinal, nil
+	case "hybrid":
+		return set.ProfileHybrid, nil
+	case "legacy":
+		return set.ProfileLegacy, nil
+	}
+	return 0, fmt.Errorf("store: unknown SET profile %q: want final, hybrid or legacy", name)
 }
 
 // StreamFilter selects streams for ListStreams. The zero value selects every stream.
@@ -112,8 +135,16 @@ type StreamStore interface {
 	// letters included) in one transaction. ErrNotFound if absent.
 	DeleteStream(ctx context.Context, id string) error
 	// TouchStream records receiver activity: LastActivityAt becomes at if that is later.
-	// It does not change Revision. ErrNotFound if absent.
+	// It does not change Revision or StreamsVersion. ErrNotFound if absent.
 	TouchStream(ctx context.Context, id string, at time.Time) error
+	// StreamsVersion returns a number that changes with every successful CreateStream,
+	// UpdateStream, DeleteStream and PutSubject (not with TouchStream or outbox writes):
+	// callers that cache streams and subjects read it before reading them, and may use
+	// what they read for as long as StreamsVersion returns the same number. Every such
+	// write that returned before StreamsVersion was called is reflected, on any node that
+	// shares the store: the number then differs from every number read before that
+	// write. Within one Store value the number only increases.
+	StreamsVersion(ctx context.Context) (int64, error)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -168,7 +199,8 @@ type OutboxSET struct {
 	Control bool
 
 	CreatedAt time.Time
-	// Attempts counts failed delivery attempts (Retry increments it).
+	// Attempts counts failed delivery attempts: Retry increments it, and so does
+	// DeadLetter by the lease owner (the failed attempt that made the owner give up).
 	Attempts int
 	// NextAttemptAt is when the SET may be leased again (zero: at once).
 	NextAttemptAt time.Time
@@ -233,10 +265,36 @@ type OutboxStore interface {
 	Ack(ctx context.Context, streamID string, jtis []string) ([]string, error)
 	// Retry records a failed attempt by owner: Attempts+1, LastError, NextAttemptAt=next,
 	// lease released. ErrLeaseLost if owner no longer holds the lease; ErrNotFound if absent.
+	//
+	// Here and below, owner "holds" a SET when the SET is not dead and its LeaseOwner is
+	// owner, even when LeaseUntil has passed: until another worker leases the SET, its
+	// lease is still the owner's to use, renew, release or give up.
 	Retry(ctx context.Context, streamID, jti, owner string, next time.Time, lastErr string) error
+	// Renew extends the leases owner holds on the stream's SETs named by jtis: their
+	// LeaseUntil becomes until. It returns the jtis it renewed, in the order given, each
+	// once; a jti owner does not hold (leased by another worker, released, acknowledged,
+	// dead, unknown) is left alone and omitted, which is how the caller learns that it lost
+	// the SET. It counts no attempt and changes nothing else.
+	Renew(ctx context.Context, streamID string, jtis []string, owner string, until time.Time) ([]string, error)
+	// Release gives back the leases owner holds on the stream's SETs named by jtis without
+	// counting an attempt: LeaseOwner and LeaseUntil become zero and nothing else changes,
+	// so the SETs are deliverable again at once (at their NextAttemptAt), in their Seq
+	// order. It returns the jtis it released, in the order given, each once; a jti owner
+	// does not hold is left alone and omitted (a lost lease needs no release, so this is
+	// not an error). Subscribers of the stream are signalled.
+	Release(ctx context.Context, streamID string, jtis []string, owner string) ([]string, error)
+	// ReleaseOwner releases, as Release does, every SET owner holds on any stream, and
+	// returns how many. A node whose lease owner name is stable across restarts calls it
+	// at start to reclaim the leases of its previous run (which crashed, or stopped before
+	// it could release them).
+	ReleaseOwner(ctx context.Context, owner string) (int, error)
 	// DeadLetter parks the SET: it is no longer leased and stays visible until replayed or
 	// its stream is deleted. With owner not empty, ErrLeaseLost if owner no longer holds
-	// the lease; with owner empty the SET is parked whoever holds it.
+	// the lease, and Attempts+1: the owner parks the SET after a failed attempt (rejected
+	// for good, or the last one allowed), which counts like every failed attempt. With
+	// owner empty the SET is parked whoever holds it and Attempts is unchanged (an
+	// operator's or the receiver's decision, e.g. an RFC 8936 setErrs report, or a SET
+	// given up without a new attempt).
 	DeadLetter(ctx context.Context, streamID, jti, owner, reason string, at time.Time) error
 	// DeadLetters lists the stream's dead letters in Seq order (limit <= 0: all).
 	DeadLetters(ctx context.Context, streamID string, limit int) ([]*OutboxSET, error)
@@ -247,8 +305,8 @@ type OutboxStore interface {
 	// CountOutbox counts the stream's outbox at time now.
 	CountOutbox(ctx context.Context, streamID string, now time.Time) (OutboxCounts, error)
 	// Subscribe returns a channel that receives a value soon after SETs become deliverable
-	// through this store: Enqueue, Replay, UpdateStream with Enqueue or with a status that
-	// became enabled. Values are coalesced (a buffered channel of one). streamID empty:
+	// through this store: Enqueue, Replay, Release, ReleaseOwner, UpdateStream with Enqueue
+	// or with a status that became enabled. Values are coalesced (a buffered channel of one). streamID empty:
 	// every stream. A backend shared by several nodes (PostgreSQL) also signals writes made
 	// by other nodes. cancel releases the subscription and closes nothing.
 	Subscribe(streamID string) (ch <-chan struct{}, cancel func())

@@ -28,6 +28,7 @@ type StreamInfo struct {
 	Description        string             `json:"description,omitempty"`
 	Audience           ssf.Audience       `json:"aud"`
 	EventsDelivered    []string           `json:"events_delivered"`
+	Profile            string             `json:"profile"`
 	CreatedAt          time.Time          `json:"created_at"`
 	UpdatedAt          time.Time          `json:"updated_at"`
 	LastActivityAt     time.Time          `json:"last_activity_at"`
@@ -72,6 +73,7 @@ func (t *Transmitter) Streams(ctx context.Context) ([]StreamInfo, error) {
 			Description:     s.Config.Description,
 			Audience:        s.Config.Audience,
 			EventsDelivered: s.Config.EventsDelivered,
+			Profile:         s.Profile.String(),
 			CreatedAt:       s.CreatedAt,
 			UpdatedAt:       s.UpdatedAt,
 			LastActivityAt:  s.LastActivityAt,
@@ -127,6 +129,7 @@ func (t *Transmitter) Replay(ctx context.Context, streamID string, jtis []string
 //	POST <base>/admin/streams/{id}/verify         Transmitter-initiated verification (204)
 //	GET  <base>/admin/streams/{id}/dead-letters   dead letters (?limit=)
 //	POST <base>/admin/streams/{id}/replay         replay dead letters ({"jtis": [...]} or all)
+//	POST <base>/admin/streams/{id}/profile        the stream's SET profile ({"profile": "legacy"})
 func (t *Transmitter) adminHandler() http.Handler {
 	base := t.routePath + "/admin"
 	mux := http.NewServeMux()
@@ -205,6 +208,7 @@ func (t *Transmitter) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
 		return nil
 	})
+	route("/streams/{id}/profile", http.MethodPost, t.adminProfile)
 	mux.HandleFunc(base+"/", func(w http.ResponseWriter, r *http.Request) {
 		ssf.WriteError(w, ssf.Errorf(http.StatusNotFound, "no operator endpoint at %s", r.URL.Path))
 	})

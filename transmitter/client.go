@@ -3,6 +3,8 @@ package transmitter
 import (
 	"context"
 	"slices"
+
+	"github.com/sigshare/sigshare/set"
 )
 
 // OAuth scopes of the SSF APIs (CAEP Interoperability Profile §2.7.2, IOP-14).
@@ -32,6 +34,11 @@ type ClientPolicy struct {
 	// right after the client creates a stream (SSF-VERIFY-6; Apple-bound Transmitters do
 	// this, vendors §5.2 item 6). Zero: off.
 	VerifyOnCreate bool
+	// Profile is the SET profile of the streams the client creates (vendors §5.2 item 1):
+	// set.ProfileFinal (SSF 1.0 Final, the zero value), set.ProfileHybrid or
+	// set.ProfileLegacy, for receivers built to earlier drafts. An operator can change a
+	// stream's profile later ([Transmitter.SetProfile]).
+	Profile set.Profile
 }
 
 // Client is an authenticated Receiver client: the identity every [ssf.Manager] call of

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -59,9 +58,15 @@ const maxEmitRetries = 3
 //     decides (ALL: yes, NONE: no).
 //
 // For each such stream one SET is built (that stream's "aud", a fresh "jti", "iat" now,
-// the "txn" of opts, "sub_id" subj, the one event ev), signed with the active key (in
-// parallel for large fan-outs), and all of them are written with one store.Enqueue:
-// the event is queued for every matching stream or for none.
+// the "txn" of opts, "sub_id" subj, the one event ev), signed with the active key in the
+// stream's SET profile (store.Stream.Profile: SSF 1.0 Final, hybrid or legacy, vendors
+// §5.2) (in parallel for large fan-outs), and all of them are written with one
+// store.Enqueue: the event is queued for every matching stream or for none.
+//
+// The streams and their subjects are not read for every event: Emit keeps them parsed
+// and reads store.StreamsVersion instead, rebuilding its view when any stream or subject
+// changed. A stream created, changed or deleted, on this node or another sharing the
+// store, by a call that returned before Emit was called is always taken into account.
 //
 // Emit refuses with an error matching ssf.ErrBadRequest: an invalid subject or event; a
 // deprecated event type (event.Deprecated, e.g. RISC sessions-revoked: emit CAEP
@@ -143,51 +148,21 @@ func (t *Transmitter) checkEmit(subj subject.Identifier, ev event.Event) error {
 	return nil
 }
 
-// matchingStreams lists the streams that receive an event of type typ about subj.
+// matchingStreams lists the streams that receive an event of type typ about subj, from
+// the current stream index (see streamIndex).
 func (t *Transmitter) matchingStreams(ctx context.Context, subj subject.Identifier, typ string) ([]*store.Stream, error) {
-	all, err := t.cfg.Store.ListStreams(ctx, store.StreamFilter{})
+	ix, err := t.streamIndex(ctx)
 	if err != nil {
-		return nil, storeErr("listing streams", "", err)
+		return nil, err
 	}
-	out := all[:0]
-	for _, s := range all {
-		if s.Status == ssf.StatusDisabled || !slices.Contains(s.Config.EventsDelivered, typ) {
-			continue
-		}
-		ok, err := t.subjectInStream(ctx, s.ID, subj)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, s)
+	defaultIn := t.cfg.DefaultSubjects == ssf.DefaultSubjectsAll
+	var out []*store.Stream
+	for _, is := range ix.streams {
+		if is.receives(typ, subj, defaultIn) {
+			out = append(out, is.s)
 		}
 	}
 	return out, nil
-}
-
-// subjectInStream decides whether subj is in the stream (see Emit): the most recent
-// matching add or remove, else default_subjects.
-func (t *Transmitter) subjectInStream(ctx context.Context, streamID string, subj subject.Identifier) (bool, error) {
-	in := t.cfg.DefaultSubjects == ssf.DefaultSubjectsAll
-	subs, err := t.cfg.Store.ListSubjects(ctx, streamID)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil // deleted meanwhile
-	}
-	if err != nil {
-		return false, storeErr("listing subjects", streamID, err)
-	}
-	// ListSubjects orders by UpdatedAt: the last match is the most recent statement.
-	for _, rec := range subs {
-		id, err := t.subjects.parse(rec.Subject)
-		if err != nil {
-			t.log.Warn("stored subject does not parse; ignored", "stream_id", streamID, "error", err)
-			continue
-		}
-		if subject.Match(id, subj) {
-			in = rec.Included
-		}
-	}
-	return in, nil
 }
 
 // subjectCache keeps parsed stored subjects, keyed by their canonical JSON.

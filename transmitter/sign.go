@@ -26,10 +26,19 @@ type emitter struct {
 	mu     sync.Mutex // serialises signer creation after a rotation
 }
 
-// activeSigner is the set.Signer of one signing key.
+// activeSigner holds the set.Signers of one signing key, one per SET profile.
 type activeSigner struct {
-	key    *keys.SigningKey
-	signer *set.Signer
+	key     *keys.SigningKey
+	signers [set.ProfileLegacy + 1]*set.Signer // indexed by set.Profile
+}
+
+// forProfile returns the signer of profile p (stores refuse unknown profiles; one would
+// get the Final shape).
+func (a *activeSigner) forProfile(p set.Profile) *set.Signer {
+	if p >= 0 && int(p) < len(a.signers) {
+		return a.signers[p]
+	}
+	return a.signers[set.ProfileFinal]
 }
 
 func newEmitter(t *Transmitter) (*emitter, error) {
@@ -40,24 +49,28 @@ func newEmitter(t *Transmitter) (*emitter, error) {
 	return e, nil
 }
 
-// signer returns the signer of the currently active key (keys.SigningKeys.Rotate
+// signer returns the signers of the currently active key (keys.SigningKeys.Rotate
 // changes it at any time).
-func (e *emitter) signer() (*set.Signer, error) {
+func (e *emitter) signer() (*activeSigner, error) {
 	k := e.t.cfg.Keys.Active()
 	if a := e.active.Load(); a != nil && a.key == k {
-		return a.signer, nil
+		return a, nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if a := e.active.Load(); a != nil && a.key == k {
-		return a.signer, nil
+		return a, nil
 	}
-	s, err := set.NewSigner(k, set.SignerOptions{})
-	if err != nil {
-		return nil, err
+	a := &activeSigner{key: k}
+	for p := range a.signers {
+		s, err := set.NewSigner(k, set.SignerOptions{Profile: set.Profile(p)})
+		if err != nil {
+			return nil, err
+		}
+		a.signers[p] = s
 	}
-	e.active.Store(&activeSigner{key: k, signer: s})
-	return s, nil
+	e.active.Store(a)
+	return a, nil
 }
 
 // token builds the claims of one SET for stream s (SSF §4): the stream's iss and aud, a
@@ -100,24 +113,24 @@ func signErr(err error) error {
 }
 
 // streamSET builds and signs a SET about stream s itself (sub_id the stream's opaque
-// subject, SSF-VERIFY-3, SSF-UPDATED-5), with a fresh txn: verification and
-// stream-updated events.
+// subject, SSF-VERIFY-3, SSF-UPDATED-5), with a fresh txn, in the stream's profile:
+// verification and stream-updated events.
 func (e *emitter) streamSET(s *store.Stream, ev event.Event) (*store.OutboxSET, error) {
-	sg, err := e.signer()
+	a, err := e.signer()
 	if err != nil {
 		return nil, fmt.Errorf("transmitter: %w", err)
 	}
 	now := e.t.now().Truncate(time.Second)
-	return e.outbox(sg, s.ID, e.token(s, streamSubject(s.ID), ev, newID(), time.Time{}, now), now)
+	return e.outbox(a.forProfile(s.Profile), s.ID, e.token(s, streamSubject(s.ID), ev, newID(), time.Time{}, now), now)
 }
 
 // minParallelSigning is the fan-out below which signing stays on one goroutine.
 const minParallelSigning = 4
 
-// sign builds and signs one SET per stream for the event ev about subj, in parallel
-// across up to Config.SigningConcurrency goroutines.
+// sign builds and signs one SET per stream for the event ev about subj, each in its
+// stream's profile, in parallel across up to Config.SigningConcurrency goroutines.
 func (e *emitter) sign(ctx context.Context, streams []*store.Stream, subj subject.Identifier, ev event.Event, txn string, toe time.Time) ([]*store.OutboxSET, error) {
-	sg, err := e.signer()
+	a, err := e.signer()
 	if err != nil {
 		return nil, fmt.Errorf("transmitter: %w", err)
 	}
@@ -126,7 +139,7 @@ func (e *emitter) sign(ctx context.Context, streams []*store.Stream, subj subjec
 	workers := min(e.t.signers, len(streams))
 	if len(streams) < minParallelSigning || workers <= 1 {
 		for i, s := range streams {
-			if out[i], err = e.outbox(sg, s.ID, e.token(s, subj, ev, txn, toe, now), now); err != nil {
+			if out[i], err = e.outbox(a.forProfile(s.Profile), s.ID, e.token(s, subj, ev, txn, toe, now), now); err != nil {
 				return nil, err
 			}
 		}
@@ -146,7 +159,7 @@ func (e *emitter) sign(ctx context.Context, streams []*store.Stream, subj subjec
 					return
 				}
 				s := streams[i]
-				set, err := e.outbox(sg, s.ID, e.token(s, subj, ev, txn, toe, now), now)
+				set, err := e.outbox(a.forProfile(s.Profile), s.ID, e.token(s, subj, ev, txn, toe, now), now)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					next.Store(int64(len(streams))) // stop the others

@@ -58,6 +58,7 @@ func (t *Transmitter) CreateStream(ctx context.Context, req ssf.StreamConfig) (*
 	now := t.now()
 	s := &store.Stream{
 		ClientID:       c.ID,
+		Profile:        c.Profile,
 		Status:         ssf.StatusEnabled,
 		CreatedAt:      now,
 		UpdatedAt:      now,

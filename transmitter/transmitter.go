@@ -42,6 +42,7 @@ type Transmitter struct {
 	emitter   *emitter
 	poll      http.Handler
 	subjects  subjectCache
+	index     indexCache
 
 	createMu sync.Map // client id → *sync.Mutex, serialises creates of SingleStream clients
 }

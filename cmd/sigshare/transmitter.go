@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,8 +15,11 @@ import (
 
 	"github.com/sigshare/sigshare/internal/server"
 	"github.com/sigshare/sigshare/keys"
+	"github.com/sigshare/sigshare/set"
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/transmitter"
+	"github.com/sigshare/sigshare/transmitter/push"
 )
 
 // transmitterFlags are the flags of "sigshare transmitter".
@@ -39,7 +44,15 @@ type transmitterFlags struct {
 	shutdownTimeout               time.Duration
 	caFiles                       []string
 	pushConcurrency, pushAttempts int
+	clientProfiles                []string
+	nodeID                        string
+	pushLease, pollLease          time.Duration
 }
+
+// defaultSQLiteNodeID is the node id of a transmitter on a SQLite file without
+// --node-id: a SQLite file serves one transmitter process, so every lease in it that is
+// not this run's own is a previous run's, and a fixed id reclaims them at start.
+const defaultSQLiteNodeID = "local"
 
 func (a *app) transmitterCommand() *cobra.Command {
 	var f transmitterFlags
@@ -98,7 +111,32 @@ development only. SIGINT or SIGTERM stops the server after the work in flight is
 	fl.IntVar(&f.pushConcurrency, "push-concurrency", 0, "streams pushed to in parallel (0: 8)")
 	fl.IntVar(&f.pushAttempts, "push-max-attempts", 0, "failed push attempts before a SET becomes a dead letter (0: 20)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", server.DefaultShutdownTimeout, "how long a shutdown waits for work in flight")
+	fl.StringSliceVar(&f.clientProfiles, "client-profile", nil, "SET profile of a receiver client's new streams, NAME=final|hybrid|legacy (repeatable; NAME is a --client name or an OAuth client_id); default final")
+	fl.StringVar(&f.nodeID, "node-id", "", "this node's identity among the nodes sharing the database, stable across restarts: at start it reclaims the push leases its previous run left (default with --db: "+defaultSQLiteNodeID+"; with --postgres: none, a new identity per start)")
+	fl.DurationVar(&f.pushLease, "push-lease", 0, "how long a SET leased by the push engine stays reserved; renewed while held, so it bounds only how long a dead node's SETs wait (0: 5m; more than the 10s push request timeout)")
+	fl.DurationVar(&f.pollLease, "poll-lease", 0, "how long a SET returned by a poll waits for its acknowledgement before a poll returns it again (0: 5m)")
 	return cmd
+}
+
+// parseClientProfiles parses --client-profile NAME=PROFILE values.
+func parseClientProfiles(values []string) (map[string]set.Profile, error) {
+	out := map[string]set.Profile{}
+	for _, v := range values {
+		name, value, ok := strings.Cut(v, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, usagef("--client-profile wants NAME=final|hybrid|legacy, got %q", v)
+		}
+		p, err := store.ParseProfile(strings.TrimSpace(value))
+		if err != nil || strings.TrimSpace(value) == "" {
+			return nil, usagef("--client-profile %s: %q is not a SET profile: want final, hybrid or legacy", name, value)
+		}
+		if _, dup := out[name]; dup {
+			return nil, usagef("--client-profile %s is given twice", name)
+		}
+		out[name] = p
+	}
+	return out, nil
 }
 
 // defaultIssuer derives the issuer from the listen address.
@@ -170,6 +208,36 @@ func (a *app) runTransmitter(ctx context.Context, f *transmitterFlags) error {
 	if err != nil {
 		return err
 	}
+	profiles, err := parseClientProfiles(f.clientProfiles)
+	if err != nil {
+		return err
+	}
+	for i := range clients {
+		if p, ok := profiles[clients[i].Name]; ok {
+			clients[i].Policy.Profile = p
+			delete(profiles, clients[i].Name)
+		}
+	}
+	if len(profiles) > 0 && f.oauthIssuer == "" {
+		return usagef("--client-profile %s names no --client (and OAuth is off)", strings.Join(slices.Sorted(maps.Keys(profiles)), ", "))
+	}
+	switch {
+	case f.pushLease < 0 || f.pollLease < 0:
+		return usagef("--push-lease and --poll-lease must not be negative")
+	case f.pushLease != 0 && f.pushLease <= push.DefaultRequestTimeout:
+		return usagef("--push-lease %v must exceed the push request timeout (%v): a lease must outlast the request it covers", f.pushLease, push.DefaultRequestTimeout)
+	}
+	nodeID := f.nodeID
+	switch {
+	case nodeID != "":
+		if err := server.ValidNodeID(nodeID); err != nil {
+			return usagef("--node-id: %v", err)
+		}
+	case f.postgres == "":
+		nodeID = defaultSQLiteNodeID
+	default:
+		log.Info("no --node-id: push leases held by this node when it stops abruptly wait for their expiry (--push-lease) instead of being reclaimed by its next start")
+	}
 	if (f.oauthIssuer == "") != (f.oauthJWKS == "") {
 		return usagef("--oauth-issuer and --oauth-jwks go together")
 	}
@@ -204,8 +272,11 @@ func (a *app) runTransmitter(ctx context.Context, f *transmitterFlags) error {
 	opts.Transmitter.InactivityTimeout = f.inactivityTimeout
 	opts.Transmitter.MinVerificationInterval = f.minVerificationInterval
 	opts.Transmitter.LegacyDiscovery = f.legacyDiscovery
+	opts.NodeID = nodeID
 	opts.Push.Concurrency = f.pushConcurrency
 	opts.Push.MaxAttempts = f.pushAttempts
+	opts.Push.LeaseDuration = f.pushLease
+	opts.Transmitter.Poll.LeaseDuration = f.pollLease
 	if len(f.pushCAFiles) > 0 {
 		if opts.PushRootCAs, err = server.LoadCertPool(f.pushCAFiles...); err != nil {
 			return err
@@ -221,6 +292,12 @@ func (a *app) runTransmitter(ctx context.Context, f *transmitterFlags) error {
 			JWKSURL:           f.oauthJWKS,
 			Audience:          f.oauthAudience,
 			InsecureAllowHTTP: f.insecureHTTP,
+		}
+		if len(profiles) > 0 {
+			opts.OAuth.Policies = map[string]transmitter.ClientPolicy{}
+			for name, p := range profiles {
+				opts.OAuth.Policies[name] = transmitter.ClientPolicy{Profile: p}
+			}
 		}
 		if len(f.caFiles) > 0 {
 			opts.OAuth.HTTPClient = httpClient(roots, 10*time.Second)

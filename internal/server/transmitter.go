@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -53,6 +54,9 @@ type OAuthOptions struct {
 	Audience []string
 	// HTTPClient fetches JWKSURL. Nil: the keys package's default client.
 	HTTPClient *http.Client
+	// Policies are the policies of OAuth clients by client_id (SET profile, one stream
+	// only, …). A client not listed gets the zero transmitter.ClientPolicy.
+	Policies map[string]transmitter.ClientPolicy
 	// InsecureAllowHTTP accepts an http JWKSURL (loopback development only).
 	InsecureAllowHTTP bool
 }
@@ -102,14 +106,26 @@ type TransmitterOptions struct {
 	// can still be managed.
 	DisablePush bool
 
+	// NodeID identifies this node among the nodes that share the store, and stays the
+	// same across its restarts: the push engine's lease owner is "push/<NodeID>", and at
+	// every start the engine reclaims the leases that owner still holds (a previous run
+	// that crashed, or stopped before it could give them back), so that those SETs are
+	// delivered at once instead of after the lease. Two nodes running at the same time
+	// must never share an id: each would take over the other's leases at start and send
+	// SETs the other is sending. Empty: Push.Owner, or a random owner new at every start
+	// (nothing is reclaimed; those SETs wait for their leases to expire). See
+	// ValidNodeID.
+	NodeID string
+
 	// Transmitter tunes the transmitter (event types, default_subjects, inactivity,
 	// poll endpoint, limits, clock, …). Its Issuer, InsecureAllowHTTPIssuer, Store, Keys,
 	// Authenticator, AdminToken, Push and Logger are set from these options; its Hooks
 	// and Poll.Hooks are called after the node's metrics.
 	Transmitter transmitter.Config
-	// Push tunes the push engine (concurrency, batch size, timeouts, attempts, backoff,
-	// owner name). Its Store, HTTPClient, Transport, Insecure... switches and Logger are
-	// set from these options; its Hooks are called after the node's metrics.
+	// Push tunes the push engine (concurrency, batch size, timeouts, lease duration,
+	// attempts, backoff, owner name). Its Store, HTTPClient, Transport, Insecure...
+	// switches and Logger are set from these options, and its Owner from NodeID when that
+	// is set; its Hooks are called after the node's metrics.
 	Push push.Config
 
 	// Logger receives the node's logs (never secrets). Nil: slog.Default().
@@ -166,6 +182,11 @@ func NewTransmitter(ctx context.Context, opts TransmitterOptions) (*TransmitterN
 	if err != nil {
 		return nil, fmt.Errorf("transmitter node: %w", err)
 	}
+	if opts.NodeID != "" {
+		if err := ValidNodeID(opts.NodeID); err != nil {
+			return nil, fmt.Errorf("transmitter node: %w", err)
+		}
+	}
 	if err := opts.Store.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("transmitter node: the store does not answer: %w", err)
 	}
@@ -215,6 +236,9 @@ func NewTransmitter(ctx context.Context, opts TransmitterOptions) (*TransmitterN
 		pc.InsecureAllowLoopback = opts.InsecureAllowLoopbackPush
 		pc.InsecureAllowPrivate = opts.InsecureAllowPrivatePush
 		pc.InsecureAllowLinkLocal = opts.InsecureAllowLinkLocalPush
+		if opts.NodeID != "" {
+			pc.Owner = "push/" + opts.NodeID
+		}
 		pc.Logger = log.With("component", "push")
 		pc.Hooks = metrics.pushHooks(opts.Push.Hooks)
 		engine, err := push.New(pc)
@@ -274,7 +298,12 @@ func (n *TransmitterNode) authenticator() (transmitter.Authenticator, error) {
 		if len(aud) == 0 {
 			aud = []string{n.opts.Issuer}
 		}
-		ot, err := transmitter.NewOAuthTokens(transmitter.OAuthConfig{Issuer: o.Issuer, Audience: aud, KeySet: ks})
+		oc := transmitter.OAuthConfig{Issuer: o.Issuer, Audience: aud, KeySet: ks}
+		if len(o.Policies) > 0 {
+			policies := maps.Clone(o.Policies)
+			oc.Policy = func(id string) (transmitter.ClientPolicy, bool) { return policies[id], true }
+		}
+		ot, err := transmitter.NewOAuthTokens(oc)
 		if err != nil {
 			n.closeRemote()
 			return nil, fmt.Errorf("transmitter node: OAuth: %w", err)
@@ -404,11 +433,13 @@ func (n *TransmitterNode) Err() error {
 }
 
 // Shutdown stops the node and finishes its in-flight work: the listener closes; waiting
-// long polls end (their acknowledgements are committed already; SETs they leased come
-// back after the lease); requests in flight complete; then the push engine finishes its
-// requests in flight and records their outcomes, and the background work stops. When ctx
-// ends first, Shutdown returns ctx's error without waiting further (SETs the push engine
-// still held are delivered after their lease expires). The store is not closed. Calling
+// long polls end (their acknowledgements are committed already; SETs they leased but did
+// not answer with are given back); requests in flight complete; then the push engine
+// finishes its requests in flight, records their outcomes and gives back the leases of
+// the SETs it held but did not send (deliverable at once by the next start or another
+// node), and the background work stops. When ctx ends first, Shutdown returns ctx's
+// error without waiting further (SETs the push engine still held are delivered after
+// their lease expires, or at once by this node's next start when it has a NodeID). The store is not closed. Calling
 // Shutdown again returns the first call's result.
 func (n *TransmitterNode) Shutdown(ctx context.Context) error {
 	n.stopOnce.Do(func() { n.stopErr = n.shutdown(ctx) })
@@ -500,3 +531,18 @@ func (w *trackingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ValidNodeID checks a node id: 1 to 64 ASCII letters, digits, '.', '_', ':' or '-'.
+func ValidNodeID(id string) error {
+	if id == "" || len(id) > 64 {
+		return fmt.Errorf("node id %q: want 1 to 64 characters", id)
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == ':', r == '-':
+		default:
+			return fmt.Errorf("node id %q: only ASCII letters, digits, '.', '_', ':' and '-' are allowed", id)
+		}
+	}
+	return nil
+}

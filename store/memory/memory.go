@@ -36,6 +36,9 @@ type Store struct {
 	inboxSeq int64
 	acks     map[string]*ackList
 
+	// version is StreamsVersion.
+	version int64
+
 	notify notify.Notifier
 }
 
@@ -149,6 +152,9 @@ func (m *Store) CreateStream(ctx context.Context, s *store.Stream) error {
 	if s == nil || s.ID == "" {
 		return errors.New("memory: create stream: the stream and its ID are required")
 	}
+	if _, err := store.ParseProfile(s.Profile.String()); err != nil {
+		return fmt.Errorf("memory: create stream %q: %w", s.ID, err)
+	}
 	if err := m.lock(ctx, "create stream"); err != nil {
 		return err
 	}
@@ -159,6 +165,7 @@ func (m *Store) CreateStream(ctx context.Context, s *store.Stream) error {
 	c := copyStream(s)
 	c.Revision = 1
 	m.streams[s.ID] = c
+	m.version++
 	s.Revision = 1
 	return nil
 }
@@ -206,6 +213,9 @@ func (m *Store) UpdateStream(ctx context.Context, s *store.Stream, change store.
 	if s == nil || s.ID == "" {
 		return errors.New("memory: update stream: the stream and its ID are required")
 	}
+	if _, err := store.ParseProfile(s.Profile.String()); err != nil {
+		return fmt.Errorf("memory: update stream %q: %w", s.ID, err)
+	}
 	if err := m.lock(ctx, "update stream"); err != nil {
 		return err
 	}
@@ -240,6 +250,7 @@ func (m *Store) UpdateStream(ctx context.Context, s *store.Stream, change store.
 	c.LastActivityAt = later(cur.LastActivityAt, c.LastActivityAt)
 	becameEnabled := cur.Status != ssf.StatusEnabled && c.Status == ssf.StatusEnabled
 	m.streams[s.ID] = c
+	m.version++
 	for _, e := range purge {
 		m.removeOutbox(e)
 	}
@@ -266,6 +277,7 @@ func (m *Store) DeleteStream(ctx context.Context, id string) error {
 	}
 	delete(m.streams, id)
 	delete(m.subjects, id)
+	m.version++
 	// Collect first: removeOutbox may compact m.order.
 	var gone []*outboxEntry
 	for _, e := range m.order[m.head:] {
@@ -293,6 +305,15 @@ func (m *Store) TouchStream(ctx context.Context, id string, at time.Time) error 
 	return nil
 }
 
+// StreamsVersion implements store.StreamStore.
+func (m *Store) StreamsVersion(ctx context.Context) (int64, error) {
+	if err := m.lock(ctx, "streams version"); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	return m.version, nil
+}
+
 // ---------------------------------------------------------------------------------------
 // Subjects
 
@@ -314,6 +335,7 @@ func (m *Store) PutSubject(ctx context.Context, s *store.Subject) error {
 		m.subjects[s.StreamID] = subs
 	}
 	subs[string(s.Subject)] = copySubject(s)
+	m.version++
 	return nil
 }
 
@@ -543,6 +565,87 @@ func (m *Store) Retry(ctx context.Context, streamID, jti, owner string, next tim
 	return nil
 }
 
+// Renew implements store.OutboxStore. owner is required.
+func (m *Store) Renew(ctx context.Context, streamID string, jtis []string, owner string, until time.Time) ([]string, error) {
+	if owner == "" {
+		return nil, errors.New("memory: renew: owner is required")
+	}
+	if err := m.lock(ctx, "renew"); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	var out []string
+	for _, jti := range uniq(jtis) {
+		e, ok := m.outbox[outboxKey{streamID, jti}]
+		if !ok || e.dead() || e.set.LeaseOwner != owner {
+			continue
+		}
+		e.set.LeaseUntil = utc(until)
+		out = append(out, jti)
+	}
+	return out, nil
+}
+
+// Release implements store.OutboxStore. owner is required.
+func (m *Store) Release(ctx context.Context, streamID string, jtis []string, owner string) ([]string, error) {
+	if owner == "" {
+		return nil, errors.New("memory: release: owner is required")
+	}
+	if err := m.lock(ctx, "release"); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, jti := range uniq(jtis) {
+		e, ok := m.outbox[outboxKey{streamID, jti}]
+		if !ok || e.dead() || e.set.LeaseOwner != owner {
+			continue
+		}
+		e.set.LeaseOwner, e.set.LeaseUntil = "", time.Time{}
+		out = append(out, jti)
+	}
+	m.mu.Unlock()
+	if len(out) > 0 {
+		m.notify.Signal(streamID)
+	}
+	return out, nil
+}
+
+// ReleaseOwner implements store.OutboxStore. owner is required.
+func (m *Store) ReleaseOwner(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("memory: release owner: owner is required")
+	}
+	if err := m.lock(ctx, "release owner"); err != nil {
+		return 0, err
+	}
+	streams := map[string]struct{}{}
+	n := 0
+	for _, e := range m.order[m.head:] {
+		if e.removed || e.dead() || e.set.LeaseOwner != owner {
+			continue
+		}
+		e.set.LeaseOwner, e.set.LeaseUntil = "", time.Time{}
+		streams[e.set.StreamID] = struct{}{}
+		n++
+	}
+	m.mu.Unlock()
+	m.notify.SignalSet(streams)
+	return n, nil
+}
+
+// uniq returns v without repetitions, in first-occurrence order.
+func uniq(v []string) []string {
+	seen := make(map[string]bool, len(v))
+	out := make([]string, 0, len(v))
+	for _, s := range v {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // DeadLetter implements store.OutboxStore. at must not be zero. With owner empty, a SET
 // that is a dead letter already stays as it is.
 func (m *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason string, at time.Time) error {
@@ -562,6 +665,9 @@ func (m *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason str
 	}
 	if e.dead() {
 		return nil
+	}
+	if owner != "" {
+		e.set.Attempts++ // the failed attempt after which the owner gives up
 	}
 	e.set.DeadAt = utc(at)
 	e.set.DeadReason = reason

@@ -435,6 +435,108 @@ func (s *Store) Retry(ctx context.Context, streamID, jti, owner string, next tim
 	})
 }
 
+// Renew implements store.OutboxStore. owner is required. One statement.
+func (s *Store) Renew(ctx context.Context, streamID string, jtis []string, owner string, until time.Time) ([]string, error) {
+	if owner == "" {
+		return nil, errors.New("postgres: renew: owner is required")
+	}
+	var e enc
+	untilTS := e.ts("lease end", until)
+	if e.err != nil {
+		return nil, fmt.Errorf("postgres: renew on stream %q: %w", streamID, e.err)
+	}
+	jtis = storableOnly(uniq(jtis))
+	if len(jtis) == 0 || !storable(streamID, owner) {
+		return nil, s.noop(ctx, "renew")
+	}
+	var renewed []string
+	err := s.do(ctx, "renew", func() error {
+		rows, err := s.pool.Query(ctx, `UPDATE outbox SET lease_until = $4
+			WHERE stream_id = $1 AND jti = ANY($2) AND NOT dead AND lease_owner = $3 RETURNING jti`, streamID, jtis, owner, untilTS)
+		if err != nil {
+			return fmt.Errorf("postgres: renew on stream %q: %w", streamID, err)
+		}
+		if renewed, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("postgres: renew on stream %q: %w", streamID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return inOrder(jtis, renewed), nil
+}
+
+// inOrder returns the elements of found in the order of given.
+func inOrder(given, found []string) []string {
+	out := make([]string, 0, len(found))
+	for _, j := range given {
+		if contains(found, j) {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Release implements store.OutboxStore. owner is required. One transaction, which
+// announces the stream when it released any SET.
+func (s *Store) Release(ctx context.Context, streamID string, jtis []string, owner string) ([]string, error) {
+	if owner == "" {
+		return nil, errors.New("postgres: release: owner is required")
+	}
+	jtis = storableOnly(uniq(jtis))
+	if len(jtis) == 0 || !storable(streamID, owner) {
+		return nil, s.noop(ctx, "release")
+	}
+	var released []string
+	err := s.tx(ctx, "release", func(tx pgx.Tx, ts *txState) error {
+		rows, err := tx.Query(ctx, `UPDATE outbox SET lease_owner = '', lease_until = '-infinity'
+			WHERE stream_id = $1 AND jti = ANY($2) AND NOT dead AND lease_owner = $3 RETURNING jti`, streamID, jtis, owner)
+		if err != nil {
+			return fmt.Errorf("postgres: release on stream %q: %w", streamID, err)
+		}
+		if released, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return fmt.Errorf("postgres: release on stream %q: %w", streamID, err)
+		}
+		if len(released) > 0 {
+			ts.announce(streamID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return inOrder(jtis, released), nil
+}
+
+// ReleaseOwner implements store.OutboxStore. owner is required. One transaction, which
+// announces the streams of the released SETs. It scans the live outbox (no index names
+// lease owners: it runs once per start).
+func (s *Store) ReleaseOwner(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("postgres: release owner: owner is required")
+	}
+	if !storable(owner) {
+		return 0, s.noop(ctx, "release owner")
+	}
+	n := 0
+	err := s.tx(ctx, "release owner", func(tx pgx.Tx, ts *txState) error {
+		rows, err := tx.Query(ctx, `UPDATE outbox SET lease_owner = '', lease_until = '-infinity'
+			WHERE NOT dead AND lease_owner = $1 RETURNING stream_id`, owner)
+		if err != nil {
+			return fmt.Errorf("postgres: release the leases of %q: %w", owner, err)
+		}
+		streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("postgres: release the leases of %q: %w", owner, err)
+		}
+		n = len(streams)
+		ts.announce(streams...)
+		return nil
+	})
+	return n, err
+}
+
 // DeadLetter implements store.OutboxStore. at must not be zero. With owner empty, a SET
 // that is a dead letter already stays as it is.
 func (s *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason string, at time.Time) error {
@@ -452,7 +554,8 @@ func (s *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason str
 		if !storable(streamID, jti) {
 			return fmt.Errorf("postgres: dead letter SET %q on stream %q: %w", jti, streamID, store.ErrNotFound)
 		}
-		r, err := s.conditional(ctx, `UPDATE outbox SET dead = true, dead_at = $4, dead_reason = $5, lease_owner = '', lease_until = '-infinity'
+		r, err := s.conditional(ctx, `UPDATE outbox SET dead = true, dead_at = $4, dead_reason = $5, lease_owner = '', lease_until = '-infinity',
+			attempts = attempts + CASE WHEN $3 = '' THEN 0 ELSE 1 END
 			WHERE stream_id = $1 AND jti = $2 AND NOT dead AND ($3 = '' OR lease_owner = $3) RETURNING 1`,
 			streamID, jti, owner, atTS, reason)
 		switch {

@@ -118,6 +118,18 @@ CREATE TABLE pending_acks (
 );
 CREATE INDEX pending_acks_order ON pending_acks (stream, rid);
 `},
+	{2, "stream SET profile, streams version", `
+ALTER TABLE streams ADD COLUMN profile text NOT NULL DEFAULT 'final'; -- store.ParseProfile names
+
+-- StreamsVersion: one row, incremented as the last statement of every transaction that
+-- changes streams or subjects (last, so that its row lock is never held while waiting for
+-- another lock).
+CREATE TABLE streams_version (
+	one     boolean NOT NULL PRIMARY KEY DEFAULT true CHECK (one),
+	version bigint  NOT NULL
+);
+INSERT INTO streams_version (one, version) VALUES (true, 1);
+`},
 }
 
 // migrate brings the schema to the last of migs, on one connection of pool, while

@@ -14,12 +14,16 @@ import (
 	"github.com/sigshare/sigshare/store"
 )
 
-const streamCols = `id, client_id, config, status, status_reason, created_at, updated_at, last_activity_at, last_verification_at, revision`
+const streamCols = `id, client_id, config, status, status_reason, created_at, updated_at, last_activity_at, last_verification_at, revision, profile`
+
+// bumpVersion increments StreamsVersion; it is the last statement of every transaction
+// that changes streams or subjects.
+const bumpVersion = `UPDATE streams_version SET version = version + 1`
 
 // streamRow is a stream encoded for its row (copied from the caller's record).
 type streamRow struct {
-	id, clientID, config, method, status, reason string
-	created, updated, activity, verification     pgtype.Timestamptz
+	id, clientID, config, method, status, reason, profile string
+	created, updated, activity, verification              pgtype.Timestamptz
 }
 
 func encodeStream(s *store.Stream) (streamRow, error) {
@@ -31,24 +35,30 @@ func encodeStream(s *store.Stream) (streamRow, error) {
 	r := streamRow{
 		id: e.text("stream ID", s.ID), clientID: e.text("client ID", s.ClientID), config: cfg,
 		method: s.Config.EffectiveDeliveryMethod(), status: e.text("status", string(s.Status)),
-		reason:  e.text("status reason", s.StatusReason),
+		reason: e.text("status reason", s.StatusReason), profile: s.Profile.String(),
 		created: e.ts("CreatedAt", s.CreatedAt), updated: e.ts("UpdatedAt", s.UpdatedAt),
 		activity: e.ts("LastActivityAt", s.LastActivityAt), verification: e.ts("LastVerificationAt", s.LastVerificationAt),
 	}
 	e.text("delivery method", r.method)
+	if _, err := store.ParseProfile(r.profile); err != nil && e.err == nil {
+		e.err = err
+	}
 	return r, e.err
 }
 
 func scanStream(row pgx.Row) (*store.Stream, error) {
 	var s store.Stream
-	var cfg, status string
+	var cfg, status, profile string
 	var created, updated, activity, verification pgtype.Timestamptz
-	if err := row.Scan(&s.ID, &s.ClientID, &cfg, &status, &s.StatusReason, &created, &updated, &activity, &verification, &s.Revision); err != nil {
+	if err := row.Scan(&s.ID, &s.ClientID, &cfg, &status, &s.StatusReason, &created, &updated, &activity, &verification, &s.Revision, &profile); err != nil {
 		return nil, err
 	}
 	var err error
 	if s.Config, err = decodeConfig(cfg); err != nil {
 		return nil, err
+	}
+	if s.Profile, err = store.ParseProfile(profile); err != nil {
+		return nil, fmt.Errorf("postgres: stream %q: %w", s.ID, err)
 	}
 	s.Status = ssf.Status(status)
 	s.CreatedAt, s.UpdatedAt = decTime(created), decTime(updated)
@@ -66,13 +76,18 @@ func (s *Store) CreateStream(ctx context.Context, st *store.Stream) error {
 		return fmt.Errorf("postgres: create stream %q: %w", st.ID, err)
 	}
 	err = s.do(ctx, "create stream", func() error {
-		tag, err := s.pool.Exec(ctx, `INSERT INTO streams (`+streamCols+`, method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)
-			ON CONFLICT (id) DO NOTHING`,
-			r.id, r.clientID, r.config, r.status, r.reason, r.created, r.updated, r.activity, r.verification, r.method)
+		// One statement: the insert, then (only when it inserted) the version.
+		var n int64
+		err := s.pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO streams (`+streamCols+`, method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11)
+			ON CONFLICT (id) DO NOTHING RETURNING 1
+		), bump AS (`+bumpVersion+` WHERE EXISTS (SELECT 1 FROM ins))
+		SELECT count(*) FROM ins`,
+			r.id, r.clientID, r.config, r.status, r.reason, r.created, r.updated, r.activity, r.verification, r.profile, r.method).Scan(&n)
 		if err != nil {
 			return fmt.Errorf("postgres: create stream %q: %w", r.id, err)
 		}
-		if tag.RowsAffected() == 0 {
+		if n == 0 {
 			return fmt.Errorf("postgres: create stream %q: %w", r.id, store.ErrExists)
 		}
 		return nil
@@ -166,9 +181,9 @@ func (s *Store) UpdateStream(ctx context.Context, st *store.Stream, change store
 		}
 		err = tx.QueryRow(ctx, `UPDATE streams SET client_id = $3, config = $4, method = $5, status = $6, status_reason = $7,
 			created_at = $8, updated_at = $9, last_activity_at = greatest(last_activity_at, $10), last_verification_at = $11,
-			revision = revision + 1
+			revision = revision + 1, profile = $12
 			WHERE id = $1 AND revision = $2 RETURNING revision, last_activity_at`,
-			id, given, r.clientID, r.config, r.method, r.status, r.reason, r.created, r.updated, r.activity, r.verification).Scan(&newRev, &activity)
+			id, given, r.clientID, r.config, r.method, r.status, r.reason, r.created, r.updated, r.activity, r.verification, r.profile).Scan(&newRev, &activity)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: update stream %q: revision %d given, %d stored: %w", id, given, stored, store.ErrConflict)
 		}
@@ -193,6 +208,9 @@ func (s *Store) UpdateStream(ctx context.Context, st *store.Stream, change store
 		if oldStatus != string(ssf.StatusEnabled) && r.status == string(ssf.StatusEnabled) {
 			ts.announce(id)
 		}
+		if _, err := tx.Exec(ctx, bumpVersion); err != nil {
+			return fmt.Errorf("postgres: update stream %q: %w", id, err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -206,19 +224,24 @@ func (s *Store) UpdateStream(ctx context.Context, st *store.Stream, change store
 	return nil
 }
 
-// DeleteStream implements store.StreamStore: one statement; the foreign keys delete the
+// DeleteStream implements store.StreamStore: one transaction; the foreign keys delete the
 // stream's subjects and outbox (dead letters included) with it.
 func (s *Store) DeleteStream(ctx context.Context, id string) error {
-	return s.do(ctx, "delete stream", func() error {
-		if !storable(id) {
+	if !storable(id) {
+		return s.do(ctx, "delete stream", func() error {
 			return fmt.Errorf("postgres: delete stream %q: %w", id, store.ErrNotFound)
-		}
-		tag, err := s.pool.Exec(ctx, `DELETE FROM streams WHERE id = $1`, id)
+		})
+	}
+	return s.tx(ctx, "delete stream", func(tx pgx.Tx, _ *txState) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM streams WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("postgres: delete stream %q: %w", id, err)
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("postgres: delete stream %q: %w", id, store.ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, bumpVersion); err != nil {
+			return fmt.Errorf("postgres: delete stream %q: %w", id, err)
 		}
 		return nil
 	})
@@ -260,10 +283,14 @@ func (s *Store) PutSubject(ctx context.Context, sub *store.Subject) error {
 	if e.err != nil {
 		return fmt.Errorf("postgres: put subject: %w", e.err)
 	}
-	return s.do(ctx, "put subject", func() error {
-		_, err := s.pool.Exec(ctx, `INSERT INTO subjects (stream_id, subject, included, verified, updated_at) VALUES ($1, $2, $3, $4, $5)
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO subjects (stream_id, subject, included, verified, updated_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (stream_id, subject) DO UPDATE SET included = excluded.included, verified = excluded.verified, updated_at = excluded.updated_at`,
-			stream, canonical, included, verified, updated)
+		stream, canonical, included, verified, updated)
+	b.Queue(bumpVersion)
+	return s.do(ctx, "put subject", func() error {
+		// One pipelined implicit transaction: the subject, then the version.
+		err := s.pool.SendBatch(ctx, b).Close()
 		if pgCode(err) == codeForeignKeyViolation {
 			return fmt.Errorf("postgres: put subject: stream %q: %w", stream, store.ErrNotFound)
 		}
@@ -272,6 +299,20 @@ func (s *Store) PutSubject(ctx context.Context, sub *store.Subject) error {
 		}
 		return nil
 	})
+}
+
+// StreamsVersion implements store.StreamStore: the row of streams_version, which every
+// transaction that changes streams or subjects increments before it commits (so a write
+// that returned is seen by every node).
+func (s *Store) StreamsVersion(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.do(ctx, "streams version", func() error {
+		if err := s.pool.QueryRow(ctx, `SELECT version FROM streams_version`).Scan(&v); err != nil {
+			return fmt.Errorf("postgres: streams version: %w", err)
+		}
+		return nil
+	})
+	return v, err
 }
 
 func scanSubject(row pgx.Row) (*store.Subject, error) {

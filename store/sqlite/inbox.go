@@ -213,7 +213,7 @@ func (s *Store) InboxDeadLetters(ctx context.Context, limit int) ([]*store.Inbox
 		limit = -1
 	}
 	var recs []inboxRecord
-	err := s.read(ctx, "inbox dead letters", func(db *sql.DB) error {
+	err := s.read(ctx, "inbox dead letters", func(db readDB) error {
 		rows, err := db.QueryContext(ctx, `SELECT `+inboxCols+` FROM inbox WHERE state = 'dead' ORDER BY received_at, rid LIMIT ?`, limit)
 		if err != nil {
 			return fmt.Errorf("sqlite: inbox dead letters: %w", err)
@@ -306,7 +306,7 @@ func (s *Store) PendingAcks(ctx context.Context, stream string, limit int) ([]st
 		limit = -1
 	}
 	var out []string
-	err := s.read(ctx, "pending acks", func(db *sql.DB) error {
+	err := s.read(ctx, "pending acks", func(db readDB) error {
 		rows, err := db.QueryContext(ctx, `SELECT jti FROM pending_acks WHERE stream = ? ORDER BY rid LIMIT ?`, stream, limit)
 		if err != nil {
 			return fmt.Errorf("sqlite: pending acks of stream %q: %w", stream, err)

@@ -209,7 +209,7 @@ func (s *Store) NextDue(ctx context.Context, method string, now time.Time) (time
 		ORDER BY due LIMIT 1`
 	var due time.Time
 	found := false
-	err := s.read(ctx, "next due", func(db *sql.DB) error {
+	err := s.read(ctx, "next due", func(db readDB) error {
 		var ns int64
 		err := db.QueryRowContext(ctx, q, method).Scan(&ns)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -309,6 +309,108 @@ func (s *Store) Retry(ctx context.Context, streamID, jti, owner string, next tim
 	})
 }
 
+// Renew implements store.OutboxStore. owner is required.
+func (s *Store) Renew(ctx context.Context, streamID string, jtis []string, owner string, until time.Time) ([]string, error) {
+	if owner == "" {
+		return nil, errors.New("sqlite: renew: owner is required")
+	}
+	var te timeEnc
+	untilNS := te.ns(until)
+	if te.err != nil {
+		return nil, te.err
+	}
+	jtis = uniq(jtis)
+	if len(jtis) == 0 {
+		return nil, s.noop(ctx, "renew")
+	}
+	var out []string
+	err := s.write(ctx, "renew", func(x *execer) error {
+		out = out[:0]
+		for _, j := range jtis {
+			n, err := x.affected(`UPDATE outbox SET lease_until = ? WHERE stream_id = ? AND jti = ? AND dead = 0 AND lease_owner = ?`,
+				untilNS, streamID, j, owner)
+			if err != nil {
+				return fmt.Errorf("sqlite: renew SET %q on stream %q: %w", j, streamID, err)
+			}
+			if n > 0 {
+				out = append(out, j)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// releaseQuery gives back one SET's lease held by an owner.
+const releaseQuery = `UPDATE outbox SET lease_owner = '', lease_until = ? WHERE stream_id = ? AND jti = ? AND dead = 0 AND lease_owner = ?`
+
+// Release implements store.OutboxStore. owner is required. Subscribers are signalled
+// after the commit.
+func (s *Store) Release(ctx context.Context, streamID string, jtis []string, owner string) ([]string, error) {
+	if owner == "" {
+		return nil, errors.New("sqlite: release: owner is required")
+	}
+	jtis = uniq(jtis)
+	if len(jtis) == 0 {
+		return nil, s.noop(ctx, "release")
+	}
+	var out []string
+	err := s.write(ctx, "release", func(x *execer) error {
+		out = out[:0]
+		for _, j := range jtis {
+			n, err := x.affected(releaseQuery, int64(zeroTime), streamID, j, owner)
+			if err != nil {
+				return fmt.Errorf("sqlite: release SET %q on stream %q: %w", j, streamID, err)
+			}
+			if n > 0 {
+				out = append(out, j)
+			}
+		}
+		if len(out) > 0 {
+			x.signal(streamID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReleaseOwner implements store.OutboxStore. owner is required. It scans the live outbox
+// (no index names lease owners: it runs once per start).
+func (s *Store) ReleaseOwner(ctx context.Context, owner string) (int, error) {
+	if owner == "" {
+		return 0, errors.New("sqlite: release owner: owner is required")
+	}
+	n := 0
+	err := s.write(ctx, "release owner", func(x *execer) error {
+		n = 0
+		rows, err := x.query(`UPDATE outbox SET lease_owner = '', lease_until = ? WHERE dead = 0 AND lease_owner = ? RETURNING stream_id`,
+			int64(zeroTime), owner)
+		if err != nil {
+			return fmt.Errorf("sqlite: release the leases of %q: %w", owner, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var stream string
+			if err := rows.Scan(&stream); err != nil {
+				return fmt.Errorf("sqlite: release the leases of %q: %w", owner, err)
+			}
+			x.signal(stream)
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: release the leases of %q: %w", owner, err)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // DeadLetter implements store.OutboxStore. at must not be zero. With owner empty, a SET
 // that is a dead letter already stays as it is.
 func (s *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason string, at time.Time) error {
@@ -321,7 +423,8 @@ func (s *Store) DeadLetter(ctx context.Context, streamID, jti, owner, reason str
 		return te.err
 	}
 	return s.write(ctx, "dead letter", func(x *execer) error {
-		n, err := x.affected(`UPDATE outbox SET dead = 1, dead_at = ?1, dead_reason = ?2, lease_owner = '', lease_until = ?3
+		n, err := x.affected(`UPDATE outbox SET dead = 1, dead_at = ?1, dead_reason = ?2, lease_owner = '', lease_until = ?3,
+			attempts = attempts + (?6 <> '')
 			WHERE stream_id = ?4 AND jti = ?5 AND dead = 0 AND (?6 = '' OR lease_owner = ?6)`,
 			atNS, reason, int64(zeroTime), streamID, jti, owner)
 		if err != nil {
@@ -344,7 +447,7 @@ func (s *Store) DeadLetters(ctx context.Context, streamID string, limit int) ([]
 		limit = -1
 	}
 	var out []*store.OutboxSET
-	err := s.read(ctx, "dead letters", func(db *sql.DB) error {
+	err := s.read(ctx, "dead letters", func(db readDB) error {
 		rows, err := db.QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE stream_id = ? AND dead = 1 ORDER BY seq LIMIT ?`, streamID, limit)
 		if err != nil {
 			return fmt.Errorf("sqlite: dead letters of stream %q: %w", streamID, err)
@@ -396,7 +499,7 @@ func (s *Store) CountOutbox(ctx context.Context, streamID string, now time.Time)
 		return store.OutboxCounts{}, te.err
 	}
 	var c store.OutboxCounts
-	err := s.read(ctx, "count outbox", func(db *sql.DB) error {
+	err := s.read(ctx, "count outbox", func(db readDB) error {
 		err := db.QueryRowContext(ctx, `SELECT
 			coalesce(sum(dead = 0), 0), coalesce(sum(dead = 0 AND lease_until > ?), 0), coalesce(sum(dead = 1), 0)
 			FROM outbox WHERE stream_id = ?`, nowNS, streamID).Scan(&c.Pending, &c.Leased, &c.Dead)

@@ -112,6 +112,9 @@ CREATE TABLE pending_acks (
 ) STRICT;
 CREATE INDEX pending_acks_order ON pending_acks (stream, rid);
 `},
+	{2, "stream SET profile", `
+ALTER TABLE streams ADD COLUMN profile TEXT NOT NULL DEFAULT 'final'; -- store.ParseProfile names
+`},
 }
 
 // migrate brings the database on conn to the last of migs: it creates the version table

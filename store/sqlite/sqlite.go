@@ -72,7 +72,8 @@ type Store struct {
 	wdb     *sql.DB   // the writer's database handle: exactly one connection
 	conn    *sql.Conn // the writer's connection, used only by the writer goroutine
 	stmts   map[string]*sql.Stmt
-	rdb     *sql.DB // read-only pool
+	rdb     *sql.DB  // read-only pool
+	rstmts  sync.Map // query → *sql.Stmt prepared on rdb (see readStmt)
 	notify  notify.Notifier
 	writerQ chan struct{} // wakes the writer (buffered, one)
 	done    chan struct{} // closed when the writer exited
@@ -80,6 +81,9 @@ type Store struct {
 	mu     sync.Mutex // guards queue and closed
 	queue  []*op
 	closed atomic.Bool
+	// version is StreamsVersion: incremented by the writer after a commit that changed
+	// streams or subjects.
+	version atomic.Int64
 	// rmu is held (shared) by reads while they use rdb and (exclusive) by Close while it
 	// closes rdb.
 	rmu sync.RWMutex
@@ -121,6 +125,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if s.maxBat == 0 {
 		s.maxBat = 256
 	}
+	s.version.Store(time.Now().UnixNano())
 	busy := opts.BusyTimeout
 	if busy == 0 {
 		busy = 5 * time.Second
@@ -204,6 +209,8 @@ type op struct {
 	done  chan struct{}
 	// streams to signal after the commit, collected by fn
 	signals map[string]struct{}
+	// changed: fn changed streams or subjects (StreamsVersion)
+	changed bool
 }
 
 const (
@@ -322,7 +329,7 @@ func (s *Store) runBatch(batch []*op) {
 				return
 			}
 		} else {
-			o.signals = x.signals
+			o.signals, o.changed = x.signals, x.changed
 		}
 		if err := s.execW(ctx, "RELEASE op"); err != nil {
 			failAll("release savepoint", err)
@@ -333,14 +340,19 @@ func (s *Store) runBatch(batch []*op) {
 		failAll("commit", err)
 		return
 	}
-	// Durable now: wake the subscribers, then (deferred) the callers.
+	// Durable now: count the version, wake the subscribers, then (deferred) the callers.
 	signals := map[string]struct{}{}
+	changed := false
 	for _, o := range ops {
 		if o.err == nil {
 			for k := range o.signals {
 				signals[k] = struct{}{}
 			}
+			changed = changed || o.changed
 		}
+	}
+	if changed {
+		s.version.Add(1)
 	}
 	s.notify.SignalSet(signals)
 }
@@ -373,6 +385,7 @@ type execer struct {
 	s       *Store
 	ctx     context.Context
 	signals map[string]struct{}
+	changed bool
 }
 
 func (x *execer) exec(query string, args ...any) (sql.Result, error) {
@@ -425,6 +438,10 @@ func (x *execer) run(o *op) (err error) {
 	return o.fn(x)
 }
 
+// streamsChanged marks the operation as a change of streams or subjects: StreamsVersion
+// is incremented after the commit.
+func (x *execer) streamsChanged() { x.changed = true }
+
 // signal marks stream for a Subscribe signal after the commit.
 func (x *execer) signal(stream string) {
 	if x.signals == nil {
@@ -437,7 +454,7 @@ func (x *execer) signal(stream string) {
 // Reads
 
 // read runs fn with the read-only pool unless the store is closed.
-func (s *Store) read(ctx context.Context, name string, fn func(db *sql.DB) error) error {
+func (s *Store) read(ctx context.Context, name string, fn func(db readDB) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", name, err)
 	}
@@ -446,14 +463,54 @@ func (s *Store) read(ctx context.Context, name string, fn func(db *sql.DB) error
 	if s.closed.Load() {
 		return fmt.Errorf("sqlite: %s: %w", name, store.ErrClosed)
 	}
-	return fn(s.rdb)
+	return fn(readDB{s})
+}
+
+// readDB runs queries on the read-only pool with prepared statements: each query text is
+// prepared once (database/sql then prepares it once per pooled connection and reuses it),
+// which saves SQLite's parsing and planning on every read.
+type readDB struct{ s *Store }
+
+// readStmt returns the prepared statement of query on the read pool. Callers hold rmu
+// (shared).
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.rstmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.rdb.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", query, err)
+	}
+	if prev, loaded := s.rstmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// QueryContext runs a query that returns rows.
+func (d readDB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := d.s.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a query that returns at most one row.
+func (d readDB) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
+	st, err := d.s.readStmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // ---------------------------------------------------------------------------------------
 
 // Ping implements store.Store: it runs a query on the read pool.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.read(ctx, "ping", func(db *sql.DB) error {
+	return s.read(ctx, "ping", func(db readDB) error {
 		var one int
 		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 			return fmt.Errorf("sqlite: ping: %w", err)
@@ -484,6 +541,10 @@ func (s *Store) Close() error {
 	}
 	errs = append(errs, s.conn.Close(), s.wdb.Close())
 	s.rmu.Lock()
+	s.rstmts.Range(func(_, st any) bool {
+		errs = append(errs, st.(*sql.Stmt).Close())
+		return true
+	})
 	errs = append(errs, s.rdb.Close())
 	s.rmu.Unlock()
 	s.notify.Close()

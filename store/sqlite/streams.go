@@ -12,12 +12,12 @@ import (
 	"github.com/sigshare/sigshare/store"
 )
 
-const streamCols = `id, client_id, config, status, status_reason, created_at, updated_at, last_activity_at, last_verification_at, revision`
+const streamCols = `id, client_id, config, status, status_reason, created_at, updated_at, last_activity_at, last_verification_at, revision, profile`
 
 // streamRow is a stream encoded for its row.
 type streamRow struct {
-	id, clientID, config, method, status, reason string
-	created, updated, activity, verification     int64
+	id, clientID, config, method, status, reason, profile string
+	created, updated, activity, verification              int64
 }
 
 func encodeStream(s *store.Stream) (streamRow, error) {
@@ -29,7 +29,7 @@ func encodeStream(s *store.Stream) (streamRow, error) {
 	r := streamRow{
 		id: s.ID, clientID: s.ClientID, config: cfg,
 		method: s.Config.EffectiveDeliveryMethod(), status: string(s.Status), reason: s.StatusReason,
-		created: te.ns(s.CreatedAt), updated: te.ns(s.UpdatedAt),
+		profile: s.Profile.String(), created: te.ns(s.CreatedAt), updated: te.ns(s.UpdatedAt),
 		activity: te.ns(s.LastActivityAt), verification: te.ns(s.LastVerificationAt),
 	}
 	return r, te.err
@@ -37,14 +37,17 @@ func encodeStream(s *store.Stream) (streamRow, error) {
 
 func scanStream(sc scanner) (*store.Stream, error) {
 	var s store.Stream
-	var cfg, status string
+	var cfg, status, profile string
 	var created, updated, activity, verification int64
-	if err := sc.Scan(&s.ID, &s.ClientID, &cfg, &status, &s.StatusReason, &created, &updated, &activity, &verification, &s.Revision); err != nil {
+	if err := sc.Scan(&s.ID, &s.ClientID, &cfg, &status, &s.StatusReason, &created, &updated, &activity, &verification, &s.Revision, &profile); err != nil {
 		return nil, err
 	}
 	var err error
 	if s.Config, err = decodeConfig(cfg); err != nil {
 		return nil, err
+	}
+	if s.Profile, err = store.ParseProfile(profile); err != nil {
+		return nil, fmt.Errorf("sqlite: stream %q: %w", s.ID, err)
 	}
 	s.Status = ssf.Status(status)
 	s.CreatedAt, s.UpdatedAt = decTime(created), decTime(updated)
@@ -61,16 +64,20 @@ func (s *Store) CreateStream(ctx context.Context, st *store.Stream) error {
 	if err != nil {
 		return err
 	}
+	if _, err := store.ParseProfile(r.profile); err != nil {
+		return fmt.Errorf("sqlite: create stream %q: %w", r.id, err)
+	}
 	err = s.write(ctx, "create stream", func(x *execer) error {
-		n, err := x.affected(`INSERT INTO streams (`+streamCols+`, method) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+		n, err := x.affected(`INSERT INTO streams (`+streamCols+`, method) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
-			r.id, r.clientID, r.config, r.status, r.reason, r.created, r.updated, r.activity, r.verification, r.method)
+			r.id, r.clientID, r.config, r.status, r.reason, r.created, r.updated, r.activity, r.verification, r.profile, r.method)
 		if err != nil {
 			return fmt.Errorf("sqlite: create stream %q: %w", r.id, err)
 		}
 		if n == 0 {
 			return fmt.Errorf("sqlite: create stream %q: %w", r.id, store.ErrExists)
 		}
+		x.streamsChanged()
 		return nil
 	})
 	if err == nil {
@@ -82,7 +89,7 @@ func (s *Store) CreateStream(ctx context.Context, st *store.Stream) error {
 // GetStream implements store.StreamStore.
 func (s *Store) GetStream(ctx context.Context, id string) (*store.Stream, error) {
 	var out *store.Stream
-	err := s.read(ctx, "get stream", func(db *sql.DB) error {
+	err := s.read(ctx, "get stream", func(db readDB) error {
 		var err error
 		out, err = scanStream(db.QueryRowContext(ctx, `SELECT `+streamCols+` FROM streams WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -99,7 +106,7 @@ func (s *Store) GetStream(ctx context.Context, id string) (*store.Stream, error)
 // ListStreams implements store.StreamStore.
 func (s *Store) ListStreams(ctx context.Context, f store.StreamFilter) ([]*store.Stream, error) {
 	var out []*store.Stream
-	err := s.read(ctx, "list streams", func(db *sql.DB) error {
+	err := s.read(ctx, "list streams", func(db readDB) error {
 		q := `SELECT ` + streamCols + ` FROM streams ORDER BY created_at, id`
 		var args []any
 		if f.ClientID != "" {
@@ -139,6 +146,9 @@ func (s *Store) UpdateStream(ctx context.Context, st *store.Stream, change store
 	if err != nil {
 		return err
 	}
+	if _, err := store.ParseProfile(r.profile); err != nil {
+		return fmt.Errorf("sqlite: update stream %q: %w", st.ID, err)
+	}
 	sets, err := encodeOutbox(change.Enqueue)
 	if err != nil {
 		return fmt.Errorf("sqlite: update stream %q: %w", st.ID, err)
@@ -165,10 +175,11 @@ func (s *Store) UpdateStream(ctx context.Context, st *store.Stream, change store
 		activity = max(storedActivity, r.activity)
 		newRev = rev + 1
 		if _, err := x.exec(`UPDATE streams SET client_id = ?, config = ?, method = ?, status = ?, status_reason = ?,
-			created_at = ?, updated_at = ?, last_activity_at = ?, last_verification_at = ?, revision = ? WHERE id = ?`,
-			r.clientID, r.config, r.method, r.status, r.reason, r.created, r.updated, activity, r.verification, newRev, id); err != nil {
+			created_at = ?, updated_at = ?, last_activity_at = ?, last_verification_at = ?, revision = ?, profile = ? WHERE id = ?`,
+			r.clientID, r.config, r.method, r.status, r.reason, r.created, r.updated, activity, r.verification, newRev, r.profile, id); err != nil {
 			return fmt.Errorf("sqlite: update stream %q: %w", id, err)
 		}
+		x.streamsChanged()
 		if purge {
 			if _, err := x.exec(`DELETE FROM outbox WHERE stream_id = ? AND dead = 0 AND control = 0`, id); err != nil {
 				return fmt.Errorf("sqlite: update stream %q: purge outbox: %w", id, err)
@@ -208,6 +219,7 @@ func (s *Store) DeleteStream(ctx context.Context, id string) error {
 		if n == 0 {
 			return fmt.Errorf("sqlite: delete stream %q: %w", id, store.ErrNotFound)
 		}
+		x.streamsChanged()
 		return nil
 	})
 }
@@ -229,6 +241,18 @@ func (s *Store) TouchStream(ctx context.Context, id string, at time.Time) error 
 		}
 		return nil
 	})
+}
+
+// StreamsVersion implements store.StreamStore. The number lives in memory: the writer
+// increments it after committing a batch that changed streams or subjects, before the
+// writes return. It starts, at Open, at the clock's nanoseconds, so that two Store values
+// of one process never share a number. (A SQLite file serves one process; a second
+// process writing to the same file would not be seen.)
+func (s *Store) StreamsVersion(ctx context.Context) (int64, error) {
+	if err := s.noop(ctx, "streams version"); err != nil {
+		return 0, err
+	}
+	return s.version.Load(), nil
 }
 
 // ---------------------------------------------------------------------------------------
@@ -253,6 +277,7 @@ func (s *Store) PutSubject(ctx context.Context, sub *store.Subject) error {
 			stream, canonical, included, verified, updated); err != nil {
 			return fmt.Errorf("sqlite: put subject on stream %q: %w", stream, err)
 		}
+		x.streamsChanged()
 		return nil
 	})
 }
@@ -285,7 +310,7 @@ func scanSubject(sc scanner) (*store.Subject, error) {
 // GetSubject implements store.SubjectStore.
 func (s *Store) GetSubject(ctx context.Context, streamID string, canonical []byte) (*store.Subject, error) {
 	var out *store.Subject
-	err := s.read(ctx, "get subject", func(db *sql.DB) error {
+	err := s.read(ctx, "get subject", func(db readDB) error {
 		var err error
 		out, err = scanSubject(db.QueryRowContext(ctx, `SELECT stream_id, subject, included, verified, updated_at FROM subjects
 			WHERE stream_id = ? AND subject = ?`, streamID, canonical))
@@ -304,7 +329,7 @@ func (s *Store) GetSubject(ctx context.Context, streamID string, canonical []byt
 // subjects (no error).
 func (s *Store) ListSubjects(ctx context.Context, streamID string) ([]*store.Subject, error) {
 	var out []*store.Subject
-	err := s.read(ctx, "list subjects", func(db *sql.DB) error {
+	err := s.read(ctx, "list subjects", func(db readDB) error {
 		rows, err := db.QueryContext(ctx, `SELECT stream_id, subject, included, verified, updated_at FROM subjects
 			WHERE stream_id = ? ORDER BY updated_at, subject`, streamID)
 		if err != nil {

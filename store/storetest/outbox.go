@@ -254,6 +254,7 @@ func outboxCases() []testCase {
 			want := *got[0]
 			want.LeaseOwner, want.LeaseUntil = "", time.Time{}
 			want.DeadAt, want.DeadReason = at(2), "invalid_request"
+			want.Attempts++ // the owner's failed attempt that made it give up
 			wantEqual(t, "DeadLetters", deadLetters(t, st, "s1"), []*store.OutboxSET{&want})
 			wantEqual(t, "CountOutbox", counts(t, st, "s1", at(3)), store.OutboxCounts{Pending: 1, Leased: 1, Dead: 1})
 			wantKeys(t, "Lease after expiry skips the dead letter", leaseAll(t, st, "w2", at(1000)), "s1/b")

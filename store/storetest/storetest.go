@@ -25,10 +25,13 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Subjects", subjectCases()},
 		{"Outbox", outboxCases()},
 		{"Lease", leaseCases()},
+		{"Leases", leaseCasesRenewRelease()},
+		{"StreamsVersion", streamsVersionCases()},
 		{"Inbox", inboxCases()},
 		{"PendingAcks", pendingAckCases()},
 		{"Subscribe", subscribeCases()},
 		{"Concurrency", concurrencyCases()},
+		{"ConcurrentLeases", renewReleaseConcurrencyCases()},
 		{"Lifecycle", lifecycleCases()},
 	}
 	for _, g := range groups {

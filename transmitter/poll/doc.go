@@ -15,7 +15,9 @@
 //     (long polling) until a SET arrives, Config.LongPollTimeout passes or the client goes
 //     away;
 //   - RFC 8936 §2.4 (POLL-8): a SET that was returned and not acknowledged is returned
-//     again, with the same jti, by a poll after Config.LeaseDuration;
+//     again, with the same jti, by a poll after Config.LeaseDuration; SETs leased for a
+//     poll that is never answered (the client went away, the node stopped) were not
+//     returned and are given back at once (store.Release);
 //   - RFC 8936 §2.5.1 (POLL-10): invalid requests are answered 400 with a body that
 //     says what was wrong (the RFC lets receivers ignore it; people reading logs cannot);
 //   - RFC 8936 §3 (POLL-12): 401 answers carry WWW-Authenticate;

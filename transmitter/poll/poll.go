@@ -244,7 +244,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.Context().Err() != nil {
-		// The client is gone: leased SETs come back after their lease (POLL-8).
+		// The client is gone, or the node stops: the SETs were never sent (release.go).
+		h.giveBack(wctx, streamID, sets)
 		return
 	}
 	resp := ssf.PollResponse{Sets: make(map[string]string, len(sets))}

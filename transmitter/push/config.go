@@ -55,8 +55,13 @@ type Config struct {
 	// not is retried (its owner can fix it) and eventually dead-lettered.
 	InsecureAllowHTTP bool
 
-	// Owner names this engine in leases. Empty: "push/<host>/<pid>/<random>". Engines
-	// sharing a store need distinct owners.
+	// Owner names this engine in leases. Engines sharing a store need distinct owners. An
+	// Owner that stays the same across restarts of a node (for example "push/" and a node
+	// id) lets a restarted engine reclaim at once the leases its previous run held when it
+	// crashed: Run starts with store.ReleaseOwner. Two engines that run at the same time
+	// with one Owner would take each other's leases. Empty: "push/<host>/<pid>/<random>",
+	// new for every Engine, so nothing is reclaimed (those SETs wait for their leases to
+	// expire).
 	Owner string
 	// Concurrency is how many streams are delivered in parallel (0: DefaultConcurrency).
 	Concurrency int
@@ -64,8 +69,12 @@ type Config struct {
 	// at most 2×BatchSize SETs (queued or in flight).
 	BatchSize int
 	// LeaseDuration is how long a leased SET stays reserved for this engine
-	// (0: DefaultLeaseDuration). It must exceed RequestTimeout: a lease must outlast the
-	// request it covers, or another engine may send the SET at the same time.
+	// (0: DefaultLeaseDuration, or 2×RequestTimeout when that is longer). The engine renews
+	// the leases of the SETs it holds once half of the lease has passed (store.Renew), so
+	// the duration bounds only how long the SETs of an engine that died wait before
+	// another engine takes them over. It must exceed RequestTimeout: a lease must outlast
+	// the request it covers, or another engine may send the SET at the same time; three
+	// times RequestTimeout or more leaves room for late renewals.
 	LeaseDuration time.Duration
 	// RequestTimeout bounds one push request, from connecting to reading the answer
 	// (0: DefaultRequestTimeout).
@@ -141,8 +150,9 @@ const (
 // Hooks are called synchronously by the engine's workers; they must be fast and safe for
 // concurrent use. nil hooks are skipped.
 type Hooks struct {
-	// Delivered is called when a receiver accepted a SET (2xx), with the time since the
-	// SET's CreatedAt.
+	// Delivered is called when a receiver accepted a SET (2xx) and the SET was removed
+	// from the outbox (the acker's store.Ack), with the time from the SET's CreatedAt to
+	// the 2xx answer.
 	Delivered func(streamID string, latency time.Duration)
 	// Retried is called when a SET is rescheduled after a failure, including SETs
 	// rescheduled without a request because their stream's endpoint is failing.
@@ -160,9 +170,7 @@ type settings struct {
 	Config
 	quantum int // SETs of one stream a worker sends before it yields to a waiting stream
 	maxHeld int // most SETs held at once
-	// renewGrace: see defaultRenewGrace.
-	renewGrace time.Duration
-	client     *http.Client
+	client  *http.Client
 }
 
 func newSettings(cfg Config) (*settings, error) {
@@ -226,7 +234,6 @@ func newSettings(cfg Config) (*settings, error) {
 	s := &settings{Config: cfg}
 	s.quantum = max(1, min(cfg.BatchSize, int(cfg.LeaseDuration/cfg.RequestTimeout)-1))
 	s.maxHeld = max(2*cfg.BatchSize, cfg.Concurrency)
-	s.renewGrace = defaultRenewGrace
 	s.client = cfg.HTTPClient
 	if s.client == nil {
 		s.client = newGuardedClient(cfg)

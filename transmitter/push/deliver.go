@@ -39,25 +39,74 @@ func newGuardedClient(cfg Config) *http.Client {
 
 // endpoint is what the engine derives from one revision of a stream.
 type endpoint struct {
-	revision int64
 	url      string // the endpoint_url
 	redacted string // for logs and LastError: no query, no user information
 	auth     string // the Authorization header value, or ""
 	err      error  // why the endpoint cannot be used
 }
 
-// endpointFor returns the push endpoint of s, cached per stream revision.
-func (e *Engine) endpointFor(s *store.Stream) *endpoint {
-	d := s.Config.Delivery
-	e.mu.Lock()
-	ep := e.endpoints[s.ID]
-	e.mu.Unlock()
-	// The raw values are compared too: a stream deleted and created again under the same
-	// ID starts again at revision 1.
-	if ep != nil && ep.revision == s.Revision && d != nil && ep.url == d.EndpointURL && ep.auth == d.AuthorizationHeader {
-		return ep
+// cachedStream is a stream record as read at one store.StreamsVersion, with the endpoint
+// derived from it.
+type cachedStream struct {
+	version int64
+	stream  *store.Stream
+	ep      *endpoint
+}
+
+// stream returns the stream streamID and its endpoint. The record is cached and reused
+// as long as store.StreamsVersion is unchanged (every change of any stream changes it),
+// so a status change or a new endpoint_url is seen by the next SET, as if the stream
+// were read for every SET, without decoding it again.
+func (e *Engine) stream(ctx context.Context, streamID string) (*store.Stream, *endpoint, error) {
+	v, err := e.s.Store.StreamsVersion(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	ep = &endpoint{revision: s.Revision}
+	e.mu.Lock()
+	c := e.cache[streamID]
+	e.mu.Unlock()
+	if c != nil && c.version == v {
+		return c.stream, c.ep, nil
+	}
+	s, err := e.s.Store.GetStream(ctx, streamID)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			e.mu.Lock()
+			delete(e.cache, streamID)
+			e.mu.Unlock()
+		}
+		return nil, nil, err
+	}
+	var ep *endpoint
+	if c != nil && c.stream.Revision == s.Revision && sameDelivery(c.stream.Config.Delivery, s.Config.Delivery) {
+		ep = c.ep
+	} else {
+		ep = e.endpointOf(s)
+	}
+	e.mu.Lock()
+	if len(e.cache) >= maxCachedStreams {
+		clear(e.cache)
+	}
+	if old := e.cache[streamID]; old == nil || old.version <= v {
+		e.cache[streamID] = &cachedStream{version: v, stream: s, ep: ep}
+	}
+	e.mu.Unlock()
+	return s, ep, nil
+}
+
+// sameDelivery reports whether two deliveries have the same endpoint and credential (a
+// stream deleted and created again under the same ID starts again at revision 1).
+func sameDelivery(a, b *ssf.Delivery) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.EndpointURL == b.EndpointURL && a.AuthorizationHeader == b.AuthorizationHeader
+}
+
+// endpointOf derives the push endpoint of s.
+func (e *Engine) endpointOf(s *store.Stream) *endpoint {
+	d := s.Config.Delivery
+	ep := &endpoint{}
 	switch {
 	case d == nil || d.EndpointURL == "":
 		ep.err = errors.New("the stream has no delivery.endpoint_url")
@@ -67,9 +116,6 @@ func (e *Engine) endpointFor(s *store.Stream) *endpoint {
 		ep.auth = d.AuthorizationHeader
 		ep.err = e.checkEndpoint(d)
 	}
-	e.mu.Lock()
-	e.endpoints[s.ID] = ep
-	e.mu.Unlock()
 	return ep
 }
 
@@ -106,44 +152,40 @@ func (e *Engine) storeCtx(ctx context.Context) (context.Context, context.CancelF
 	return context.WithTimeout(context.WithoutCancel(ctx), max(e.s.RequestTimeout, 5*time.Second))
 }
 
-// process delivers one leased SET and records the outcome in the store. Before the
-// store call that gives up the lease (Ack, Retry, DeadLetter) it releases the SET from
-// the engine (release), so that a Lease that returns the SET afterwards is not taken
-// for a renewal.
+// process delivers one leased SET and records the outcome: a 2xx hands the SET to the
+// acker (which acknowledges it in the store together with others); a failure is recorded
+// at once (Retry or DeadLetter). Before the store call that gives up the lease, the SET
+// leaves the engine (done), so that a Lease that returns it afterwards is not taken for
+// one of the engine's own.
 func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 	sctx, cancel := e.storeCtx(ctx)
 	defer cancel()
 	set := h.set
 	now := e.s.Now()
 	if e.s.MaxAge > 0 && now.Sub(set.CreatedAt) > e.s.MaxAge {
-		e.release(st, h)
-		e.deadLetter(sctx, set, ReasonMaxAge, fmt.Sprintf(
+		e.done(st, h)
+		// No attempt is made, so none is counted: parked without an owner (the engine
+		// holds the lease: the worker checked that it covers a request).
+		e.deadLetter(sctx, set, "", ReasonMaxAge, fmt.Sprintf(
 			"undelivered %v after it was enqueued, beyond MaxAge (%v); %d failed attempts; last error: %s",
 			now.Sub(set.CreatedAt).Round(time.Second), e.s.MaxAge, set.Attempts, lastError(set.LastError)))
 		return
 	}
 
-	stream, err := e.s.Store.GetStream(sctx, set.StreamID)
+	stream, ep, err := e.stream(sctx, set.StreamID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// Deleted with its outbox; nothing to do.
-		e.mu.Lock()
-		delete(e.endpoints, set.StreamID)
-		e.mu.Unlock()
+		e.done(st, h)
 		return
 	case err != nil:
+		e.done(st, h)
 		e.s.Logger.Error("push: reading the stream failed; the SET is retried when its lease expires",
 			"stream_id", set.StreamID, "jti", set.JTI, "err", err)
 		return
 	}
 	if why := notDeliverable(stream, set); why != "" {
-		// Release the lease now (rather than let it expire) so that the SET keeps its
-		// place in order when the stream resumes (SSF-STATUS-3) or is polled.
-		e.release(st, h)
-		if err := e.s.Store.Retry(sctx, set.StreamID, set.JTI, e.s.Owner, now, "not sent: "+why); err != nil && !isGone(err) {
-			e.s.Logger.Error("push: releasing a SET failed", "stream_id", set.StreamID, "jti", set.JTI, "err", err)
-		}
-		signal(e.resched)
+		e.giveBack(sctx, st, h, stream, why)
 		return
 	}
 
@@ -152,12 +194,11 @@ func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 	until, reason, detail := st.failingUntil, st.failingReason, st.failingDetail
 	e.mu.Unlock()
 	if failing {
-		e.release(st, h)
+		e.done(st, h)
 		e.fail(sctx, set, reason, notSent+detail, until, now)
 		return
 	}
 
-	ep := e.endpointFor(stream)
 	var o outcome
 	if ep.err != nil {
 		o = outcome{verdict: retry, reason: ReasonInvalidEndpoint, streamWide: true, detail: ep.err.Error()}
@@ -165,27 +206,23 @@ func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 		o = e.send(ctx, ep, set)
 	}
 	now = e.s.Now()
-	switch o.verdict {
-	case delivered:
+	if o.verdict == delivered {
 		e.recordSuccess(st)
-		e.release(st, h)
-		if _, err := e.s.Store.Ack(sctx, set.StreamID, []string{set.JTI}); err != nil {
-			e.s.Logger.Error("push: recording a delivery failed; the SET will be delivered again",
-				"stream_id", set.StreamID, "jti", set.JTI, "err", err)
-			return
-		}
-		if h := e.s.Hooks.Delivered; h != nil {
-			h(set.StreamID, now.Sub(set.CreatedAt))
-		}
+		e.mu.Lock()
+		e.finishLocked(st, h)
+		h.deliveredAt = now
+		e.acks = append(e.acks, h)
+		e.mu.Unlock()
+		signal(e.ackWake)
 		return
 	}
-	if h := e.s.Hooks.RequestFailed; h != nil {
-		h(set.StreamID, o.reason)
+	if hook := e.s.Hooks.RequestFailed; hook != nil {
+		hook(set.StreamID, o.reason)
 	}
 	if o.verdict == permanent {
 		e.recordSuccess(st) // the endpoint answered; the SET is at fault
-		e.release(st, h)
-		e.deadLetter(sctx, set, ReasonRejected, "rejected by the receiver: "+o.detail+
+		e.done(st, h)
+		e.deadLetter(sctx, set, e.s.Owner, ReasonRejected, "rejected by the receiver: "+o.detail+
 			"; not retried (RFC 8935 §4); fix the cause, then replay the dead letter")
 		return
 	}
@@ -203,33 +240,106 @@ func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 	if o.streamWide {
 		st.failingUntil, st.failingReason, st.failingDetail = next, o.reason, streamDetail
 		rest, st.queue = st.queue, nil
+		for _, r := range rest {
+			r.queued = false
+		}
 	}
 	e.mu.Unlock()
-	e.release(st, h)
+	e.done(st, h)
 	e.fail(sctx, set, o.reason, o.detail, next, now)
 	// The stream's other held SETs are rescheduled for the same time without a request:
 	// they come back together with this one, in Seq order.
 	for _, r := range rest {
-		e.release(st, r)
+		e.done(st, r)
 		ctx2, cancel2 := e.storeCtx(ctx)
 		e.fail(ctx2, r.set, o.reason, notSent+streamDetail, next, now)
 		cancel2()
 	}
 }
 
-// release removes h from the engine's held SETs (once).
-func (e *Engine) release(st *streamState, h *heldSET) {
+// giveBack handles a SET found not deliverable (its stream was paused or disabled, or
+// switched to poll): it and the stream's queued SETs that are not deliverable either are
+// given back to the store (store.Release: no attempt counted), so that they keep their
+// place in Seq order and go out when the stream resumes (SSF-STATUS-3), or are polled.
+func (e *Engine) giveBack(ctx context.Context, st *streamState, h *heldSET, stream *store.Stream, why string) {
+	back := []*heldSET{h}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if h.released {
-		return
+	e.finishLocked(st, h)
+	kept := st.queue[:0]
+	for _, r := range st.queue {
+		if notDeliverable(stream, r.set) != "" {
+			r.queued = false
+			e.finishLocked(st, r)
+			back = append(back, r)
+			continue
+		}
+		kept = append(kept, r)
 	}
-	h.released = true
-	if k := (setKey{h.set.StreamID, h.set.JTI}); e.held[k] == h {
-		delete(e.held, k)
+	clear(st.queue[len(kept):])
+	st.queue = kept
+	e.mu.Unlock()
+	n := e.releaseSETs(ctx, stream.ID, back)
+	e.s.Logger.Debug("push: SETs not sent and given back", "stream_id", stream.ID, "sets", n, "why", why)
+	signal(e.resched)
+}
+
+// ackLoop acknowledges delivered SETs in the store (store.Ack) in batches: the SETs
+// delivered while one batch is written go into the next. A SET stays leased until its
+// acknowledgement is written; should the process die in between, it is delivered again
+// (receivers de-duplicate by jti). ackLoop returns once stop is closed and everything
+// handed to it is written.
+func (e *Engine) ackLoop(ctx context.Context, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case <-e.ackWake:
+			e.flushAcks(ctx)
+		case <-stop:
+			e.flushAcks(ctx)
+			return
+		}
 	}
-	st.held--
-	signal(e.progress)
+}
+
+// flushAcks writes the acknowledgements waiting, one store.Ack per stream.
+func (e *Engine) flushAcks(ctx context.Context) {
+	for {
+		e.mu.Lock()
+		batch := e.acks
+		e.acks = nil
+		e.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		byStream := map[string][]*heldSET{}
+		for _, h := range batch {
+			byStream[h.set.StreamID] = append(byStream[h.set.StreamID], h)
+		}
+		eachStream(byStream, func(stream string, hs []*heldSET) {
+			jtis := make([]string, len(hs))
+			for i, h := range hs {
+				jtis[i] = h.set.JTI
+			}
+			sctx, cancel := e.storeCtx(ctx)
+			_, err := e.s.Store.Ack(sctx, stream, jtis)
+			cancel()
+			e.mu.Lock()
+			for _, h := range hs {
+				e.dropLocked(h)
+			}
+			e.mu.Unlock()
+			if err != nil {
+				e.s.Logger.Error("push: recording deliveries failed; the SETs will be delivered again",
+					"stream_id", stream, "sets", len(jtis), "err", err)
+				return
+			}
+			if hook := e.s.Hooks.Delivered; hook != nil {
+				for _, h := range hs {
+					hook(stream, h.deliveredAt.Sub(h.set.CreatedAt))
+				}
+			}
+		})
+	}
 }
 
 // notSent starts the LastError of a SET rescheduled without a request because its
@@ -260,11 +370,11 @@ func (e *Engine) fail(ctx context.Context, set *store.OutboxSET, reason Reason, 
 	attempts := set.Attempts + 1
 	switch {
 	case e.s.MaxAttempts > 0 && attempts >= e.s.MaxAttempts:
-		e.deadLetter(ctx, set, ReasonMaxAttempts, fmt.Sprintf(
+		e.deadLetter(ctx, set, e.s.Owner, ReasonMaxAttempts, fmt.Sprintf(
 			"gave up after %d failed attempts (MaxAttempts); last error: %s", attempts, detail))
 		return
 	case e.s.MaxAge > 0 && next.Sub(set.CreatedAt) > e.s.MaxAge:
-		e.deadLetter(ctx, set, ReasonMaxAge, fmt.Sprintf(
+		e.deadLetter(ctx, set, e.s.Owner, ReasonMaxAge, fmt.Sprintf(
 			"gave up: the next attempt would come %v after the SET was enqueued, beyond MaxAge (%v); %d failed attempts; last error: %s",
 			next.Sub(set.CreatedAt).Round(time.Second), e.s.MaxAge, attempts, detail))
 		return
@@ -287,8 +397,10 @@ func (e *Engine) fail(ctx context.Context, set *store.OutboxSET, reason Reason, 
 	}
 }
 
-func (e *Engine) deadLetter(ctx context.Context, set *store.OutboxSET, reason Reason, text string) {
-	err := e.s.Store.DeadLetter(ctx, set.StreamID, set.JTI, e.s.Owner, text, e.s.Now())
+// deadLetter parks set. owner is the engine's owner name when the SET is given up after a
+// failed attempt (the store counts that attempt), empty when no attempt was made.
+func (e *Engine) deadLetter(ctx context.Context, set *store.OutboxSET, owner string, reason Reason, text string) {
+	err := e.s.Store.DeadLetter(ctx, set.StreamID, set.JTI, owner, text, e.s.Now())
 	switch {
 	case isGone(err):
 		e.s.Logger.Debug("push: SET no longer held", "stream_id", set.StreamID, "jti", set.JTI, "err", err)

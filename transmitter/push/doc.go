@@ -30,12 +30,20 @@
 // engine sleeps until the store signals new SETs (store.Subscribe) or the next retry or
 // lease expiry comes due (store.NextDue); it never polls the outbox in a loop.
 //
-// The engine holds at most 2×BatchSize leased SETs. A SET is sent only while its lease
-// covers the whole request (RequestTimeout): when a slow receiver lets the leases of
-// queued SETs run low, the stream waits for them to expire, the engine leases them again
-// itself (Lease hands out expired leases) and goes on — each SET is sent once and in
-// order. Should another engine on the same store lease such a SET first, this engine
-// drops it rather than send it too.
+// The engine holds at most max(2×BatchSize, Concurrency) leased SETs, counting those
+// queued, in flight, and delivered but not yet acknowledged in the store. It renews the
+// leases of exactly the SETs it holds (store.Renew) once half of the lease has passed,
+// so a slow receiver or a long queue never lets a lease run out; a SET is sent only
+// while its lease covers the whole request (RequestTimeout), and a worker that finds a
+// lease about to end renews it first. Should a renewal find that another engine on the
+// same store took a SET over (after a renewal came too late), this engine drops the SET
+// rather than send it too. LeaseDuration therefore bounds only how long the SETs of an
+// engine that died wait for another engine.
+//
+// A 2xx answer hands the SET to the engine's acker, which deletes the SETs delivered
+// meanwhile from the outbox with one store.Ack per stream (one commit instead of one per
+// SET); the worker sends the stream's next SET at once. Until its Ack is written the SET
+// stays leased by this engine, so a crash in between only delivers it again.
 //
 // Across streams SETs are leased oldest first. A stream with a large backlog of old SETs
 // is therefore served before newer SETs of other streams, up to the 2×BatchSize the
@@ -90,20 +98,28 @@
 // stream concurrently and so reorder them.
 //
 // A held SET whose stream was paused or disabled meanwhile (and is not a Control SET),
-// or switched to poll delivery, is not sent; its lease is given back at once with
-// store.Retry (which counts an attempt, the only way the store offers) so that it keeps
-// its place in Seq order when the stream resumes (SSF-STATUS-3: held events go out in
-// the order they were generated). MaxAge also applies to SETs held for a paused stream.
+// or switched to poll delivery, is not sent: its lease and those of the stream's other
+// queued SETs are given back at once with store.Release, which counts no attempt, so
+// that they keep their place in Seq order when the stream resumes (SSF-STATUS-3: held
+// events go out in the order they were generated) or are polled. MaxAge also applies to
+// SETs held for a paused stream.
+//
+// Dead letters count every failed attempt, the one after which the engine gave up
+// included (store.DeadLetter by the owner); a SET parked for MaxAge before an attempt
+// counts none.
 //
 // Dead letters stay in the outbox, visible (store.DeadLetters) and replayable
 // (store.Replay); nothing is dropped silently.
 //
-// # Shutdown and at-least-once
+// # Shutdown, restarts and at-least-once
 //
 // When the context given to Run is cancelled the engine stops leasing, lets requests in
-// flight finish (each bounded by RequestTimeout) and records their outcome, then
-// returns. SETs it held but did not send keep their lease until it expires; another
-// engine (or this one restarted) then leases and delivers them. A SET is deleted only
-// after a 2xx answer, so a crash between the answer and the deletion delivers it again:
-// receivers de-duplicate by jti (RFC 8935 §2, PUSH-8).
+// flight finish (each bounded by RequestTimeout), records their outcome and writes the
+// acknowledgements still waiting, then gives back the leases of the SETs it held but did
+// not send (store.Release, no attempt counted) and returns: another engine, or this one
+// restarted, delivers them at once. An engine that crashed cannot give its leases back;
+// when it is restarted with the same Config.Owner, Run first reclaims them
+// (store.ReleaseOwner), otherwise they wait for their lease to expire. A SET is deleted
+// only after a 2xx answer, so a crash between the answer and the deletion delivers it
+// again: receivers de-duplicate by jti (RFC 8935 §2, PUSH-8).
 package push

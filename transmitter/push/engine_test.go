@@ -685,9 +685,10 @@ func TestPushManyStreamsConcurrently(t *testing.T) {
 }
 
 // Shutdown mid-delivery: Run returns only after the request in flight finished and its
-// outcome is recorded; the SETs it held come back after the lease and a new engine
-// (new owner) delivers them: at-least-once, nothing lost.
-func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
+// outcome is recorded, and gives back the leases of the SETs it held but did not send
+// (no attempt counted), so that another engine delivers them at once, long before the
+// lease would have expired: at-least-once, nothing lost, nothing held up.
+func TestPushShutdownGivesBackUnsentSETs(t *testing.T) {
 	st := newStore(t)
 	rc := newReceiver(t)
 	createStream(t, st, "s", rc.url("s"), "")
@@ -704,7 +705,7 @@ func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
 	enqueue(t, st, "s", jtis...)
 	cfg := testConfig(st)
 	cfg.RequestTimeout = time.Second
-	cfg.LeaseDuration = 4 * time.Second
+	cfg.LeaseDuration = time.Hour
 	a := start(t, cfg)
 	<-inFlight
 	a.cancel()
@@ -715,9 +716,15 @@ func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
 	}
 	close(release)
 	a.stop(t)
-	if c := counts(t, st, "s"); c.Pending != 9 || c.Leased != 9 {
-		t.Fatalf("after shutdown %+v, want 9 pending (the in-flight SET acknowledged), still leased by A", c)
+	if c := counts(t, st, "s"); c.Pending != 9 || c.Leased != 0 {
+		t.Fatalf("after shutdown %+v, want 9 pending (the in-flight SET acknowledged), none leased", c)
 	}
+	for _, s := range peekAt(t, st, "s", time.Now()) {
+		if s.Attempts != 0 {
+			t.Errorf("%s: Attempts %d after a shutdown, want 0", s.JTI, s.Attempts)
+		}
+	}
+	releaseInspector(t, st)
 
 	cfgB := cfg
 	cfgB.Owner = "engine-B"
@@ -731,9 +738,34 @@ func TestPushShutdownThenNewEngineDeliversRest(t *testing.T) {
 	}
 }
 
-// A SET is sent only while its lease covers the request; when it does not, the engine
-// waits for the lease to expire, leases the SET again itself (a renewal) and goes on:
-// a slow receiver with many held SETs gets each exactly once, in order.
+// A node that crashed left SETs leased under its owner name; restarted with the same
+// owner name, the engine reclaims them at once instead of waiting for the leases (an
+// hour here) to expire. Another owner's leases are left alone.
+func TestPushReclaimsItsOwnLeasesAtStart(t *testing.T) {
+	st := newStore(t)
+	rc := newReceiver(t)
+	createStream(t, st, "s", rc.url("s"), "")
+	createStream(t, st, "other", rc.url("other"), "")
+	enqueue(t, st, "s", jtiRange("j", 5)...)
+	enqueue(t, st, "other", "o1")
+	for _, owner := range []string{"engine-A", "engine-X"} {
+		stream := map[string]string{"engine-A": "s", "engine-X": "other"}[owner]
+		if _, err := st.Lease(context.Background(), store.LeaseRequest{Owner: owner, StreamID: stream, Limit: 100, Duration: time.Hour, Now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, testConfig(st)) // Owner engine-A
+	eventually(t, "the crashed run's SETs delivered", drained(t, st, "s"))
+	time.Sleep(50 * time.Millisecond)
+	if c := counts(t, st, "other"); c.Pending != 1 || c.Leased != 1 {
+		t.Errorf("another owner's lease: counts %+v, want still leased", c)
+	}
+}
+
+// A SET is sent only while its lease covers the request. The engine renews the leases of
+// exactly the SETs it holds (store.Renew) before they end, so a slow receiver with many
+// held SETs gets each exactly once, in order, although the lease covers only a few
+// requests.
 func TestPushRenewsExpiringLeases(t *testing.T) {
 	st := newStore(t)
 	rc := newReceiver(t)
@@ -754,8 +786,8 @@ func TestPushRenewsExpiringLeases(t *testing.T) {
 	}
 }
 
-// When another engine leases a SET after this engine's lease expired (before this
-// engine renewed it), this engine drops the SET instead of sending it too.
+// When another engine leased a SET this engine holds (its renewal came too late), the
+// renewal reports the SET lost and this engine drops it instead of sending it too.
 func TestPushDropsSETsTakenOverByAnotherEngine(t *testing.T) {
 	base := newStore(t)
 	st := &stealingStore{Store: base}
@@ -770,52 +802,193 @@ func TestPushDropsSETsTakenOverByAnotherEngine(t *testing.T) {
 	cfg := testConfig(st)
 	cfg.RequestTimeout = 400 * time.Millisecond
 	cfg.LeaseDuration = 600 * time.Millisecond
-	e, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.s.renewGrace = 300 * time.Millisecond
-	st.armed.Store(true) // from the second Lease on, a thief takes expired leases first
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- e.Run(ctx) }()
+	st.armed.Store(true) // at the first Renew, a thief takes over every unsent SET
+	r := start(t, cfg)
 	eventually(t, "the thief took SETs", func() bool { return st.stolen.Load() > 0 })
-	eventually(t, "the engine let them go", func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		return len(e.held) == 0
-	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, "the engine let them go", func() bool { return r.e.Held() == 0 })
+	r.stop(t)
 	got := rc.jtis("s")
-	if len(got)+int(st.stolen.Load()) != len(jtis) {
-		t.Errorf("engine sent %v and the thief holds %d: want each SET exactly once", got, st.stolen.Load())
+	stolen := st.jtis()
+	// Every SET went one way; only the SET in flight when the thief struck (whose
+	// request could not be called back) went both ways.
+	both := 0
+	for _, j := range jtis {
+		sent, took := slices.Contains(got, j), slices.Contains(stolen, j)
+		switch {
+		case sent && took:
+			both++
+		case !sent && !took:
+			t.Errorf("%s neither sent nor taken over", j)
+		}
+	}
+	if both > 1 {
+		t.Errorf("engine sent %v and the thief took %v: %d SETs both ways, want at most the one in flight", got, stolen, both)
 	}
 	if !slices.Equal(got, jtis[:len(got)]) {
 		t.Errorf("engine sent %v, not a prefix in order", got)
 	}
 }
 
-// stealingStore, once armed, leases every due SET to "thief" before each Lease of the
-// engine (after the engine's first one).
+// stealingStore, once armed, lets "thief" lease every SET of the stream, whoever holds
+// it, just before the engine's first Renew (as another engine would after a lease
+// expired).
 type stealingStore struct {
 	store.Store
 	armed  atomic.Bool
-	calls  atomic.Int64
 	stolen atomic.Int64
+	mu     sync.Mutex
+	taken  []string
 }
 
-func (s *stealingStore) Lease(ctx context.Context, req store.LeaseRequest) ([]*store.OutboxSET, error) {
-	if s.armed.Load() && s.calls.Add(1) > 1 && req.Owner != "thief" {
-		stolen, err := s.Store.Lease(ctx, store.LeaseRequest{Owner: "thief", Method: req.Method, Limit: 1000, Duration: time.Hour, Now: req.Now})
+func (s *stealingStore) jtis() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.taken)
+}
+
+func (s *stealingStore) Renew(ctx context.Context, streamID string, jtis []string, owner string, until time.Time) ([]string, error) {
+	if s.armed.CompareAndSwap(true, false) {
+		stolen, err := s.Store.Lease(ctx, store.LeaseRequest{Owner: "thief", StreamID: streamID, Limit: 1000,
+			Duration: 24 * time.Hour, Now: time.Now().Add(time.Hour)})
 		if err != nil {
 			return nil, err
 		}
 		s.stolen.Add(int64(len(stolen)))
+		s.mu.Lock()
+		for _, set := range stolen {
+			s.taken = append(s.taken, set.JTI)
+		}
+		s.mu.Unlock()
 	}
-	return s.Store.Lease(ctx, req)
+	return s.Store.Renew(ctx, streamID, jtis, owner, until)
+}
+
+// Under a slow receiver, many streams and leases far shorter than the backlog takes, the
+// engine holds at most max(2×BatchSize, Concurrency) SETs, in its own count and in the
+// store, and delivers every SET exactly once.
+func TestPushHoldsNoMoreThanItsBound(t *testing.T) {
+	st := newStore(t)
+	rc := newReceiver(t)
+	const streams, per = 12, 10
+	var want []string
+	for i := range streams {
+		id := fmt.Sprintf("s%02d", i)
+		createStream(t, st, id, rc.url(id), "")
+		rc.handle(id, func(w http.ResponseWriter, _ *http.Request, _ int) {
+			time.Sleep(15 * time.Millisecond)
+			w.WriteHeader(http.StatusAccepted)
+		})
+		jtis := jtiRange(id, per)
+		enqueue(t, st, id, jtis...)
+		want = append(want, jtis...)
+	}
+	cfg := testConfig(st)
+	cfg.BatchSize = 4
+	cfg.Concurrency = 3
+	cfg.RequestTimeout = 100 * time.Millisecond
+	cfg.LeaseDuration = 250 * time.Millisecond
+	r := start(t, cfg)
+	const bound = 8
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if n := r.e.Held(); n > bound {
+			t.Fatalf("engine holds %d SETs, bound %d", n, bound)
+		}
+		leased := 0
+		for i := range streams {
+			leased += counts(t, st, fmt.Sprintf("s%02d", i)).Leased
+		}
+		if leased > bound {
+			t.Fatalf("%d SETs leased in the store, bound %d", leased, bound)
+		}
+		pending := 0
+		for i := range streams {
+			pending += counts(t, st, fmt.Sprintf("s%02d", i)).Pending
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d SETs still pending", pending)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var got []string
+	for i := range streams {
+		got = append(got, rc.jtis(fmt.Sprintf("s%02d", i))...)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("delivered %d SETs (%d distinct wanted): want each exactly once", len(got), len(want))
+	}
+}
+
+// Deliveries are acknowledged in the store in batches, not one commit per SET: while
+// one Ack is written, the next SETs are sent and wait for the next Ack. Every SET is
+// acknowledged, and Delivered is called once per SET after its Ack.
+func TestPushAcknowledgesInBatches(t *testing.T) {
+	st := &slowAckStore{Store: newStore(t), delay: 30 * time.Millisecond}
+	rc := newReceiver(t)
+	createStream(t, st, "s", rc.url("s"), "")
+	jtis := jtiRange("j", 60)
+	enqueue(t, st, "s", jtis...)
+	hl := newHookLog()
+	cfg := testConfig(st)
+	cfg.Hooks = hl.hooks()
+	start(t, cfg)
+	eventually(t, "all delivered and acknowledged", drained(t, st, "s"))
+	eventually(t, "Delivered hooks", func() bool {
+		hl.mu.Lock()
+		defer hl.mu.Unlock()
+		return hl.delivered["s"] == len(jtis)
+	})
+	if got := rc.jtis("s"); !slices.Equal(got, jtis) {
+		t.Errorf("got %v, want each SET once, in order", got)
+	}
+	if n := st.acks.Load(); n >= int64(len(jtis))/2 {
+		t.Errorf("%d Ack calls for %d SETs: want batches", n, len(jtis))
+	}
+}
+
+// slowAckStore counts Ack calls and makes each take delay.
+type slowAckStore struct {
+	store.Store
+	delay time.Duration
+	acks  atomic.Int64
+}
+
+func (s *slowAckStore) Ack(ctx context.Context, streamID string, jtis []string) ([]string, error) {
+	s.acks.Add(1)
+	time.Sleep(s.delay)
+	return s.Store.Ack(ctx, streamID, jtis)
+}
+
+// Dead letters count every failed attempt, the one that made the engine give up
+// included; a SET given up without an attempt (MaxAge) counts none.
+func TestPushDeadLetterAttempts(t *testing.T) {
+	st := newStore(t)
+	rc := newReceiver(t)
+	createStream(t, st, "rejected", rc.url("rejected"), "")
+	createStream(t, st, "failing", rc.url("failing"), "")
+	createStream(t, st, "old", rc.url("old"), "")
+	rc.handle("rejected", setErrorHandler(http.StatusBadRequest, "invalid_key", "unknown kid"))
+	rc.handle("failing", statusHandler(http.StatusInternalServerError, "down"))
+	enqueue(t, st, "rejected", "r1")
+	enqueue(t, st, "failing", "f1")
+	if err := st.Enqueue(context.Background(), []*store.OutboxSET{outboxSET("old", "o1", time.Now().Add(-2*time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(st)
+	cfg.MaxAttempts = 3
+	cfg.MaxAge = time.Hour
+	start(t, cfg)
+	for stream, want := range map[string]int{"rejected": 1, "failing": 3, "old": 0} {
+		eventually(t, stream+" dead-lettered", func() bool { return counts(t, st, stream).Dead == 1 })
+		if d := deadLetters(t, st, stream)[0]; d.Attempts != want {
+			t.Errorf("%s: dead letter with Attempts %d, want %d (%s)", stream, d.Attempts, want, d.DeadReason)
+		}
+	}
 }
 
 // SSF-STATUS-3: a paused stream sends nothing but its Control SET; held SETs are
@@ -849,6 +1022,13 @@ func TestPushPausedStream(t *testing.T) {
 	if got := rc.jtis("s"); !slices.Equal(got, []string{"j-0000", "control"}) {
 		t.Fatalf("while paused the receiver got %v", got)
 	}
+	for _, s := range peekAt(t, st, "s", time.Now()) {
+		if s.Attempts != 0 || s.LeaseOwner != "inspector" {
+			t.Errorf("held SET %s of the paused stream: Attempts %d, leased before by someone: %q; want given back without an attempt",
+				s.JTI, s.Attempts, s.LastError)
+		}
+	}
+	releaseInspector(t, st)
 	setStatus(t, st, "s", ssf.StatusEnabled)
 	eventually(t, "held SETs delivered", drained(t, st, "s"))
 	want := append([]string{"j-0000", "control"}, jtis[1:]...)

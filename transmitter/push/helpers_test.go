@@ -289,6 +289,26 @@ func peek(t testing.TB, st store.Store, stream string) []*store.OutboxSET {
 	return sets
 }
 
+// peekAt returns the stream's SETs deliverable at now (unleased), leasing them to
+// "inspector" for an hour; releaseInspector gives them back.
+func peekAt(t testing.TB, st store.Store, stream string, now time.Time) []*store.OutboxSET {
+	t.Helper()
+	sets, err := st.Lease(context.Background(), store.LeaseRequest{
+		Owner: "inspector", StreamID: stream, Limit: 1000, Duration: time.Hour, Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sets
+}
+
+func releaseInspector(t testing.TB, st store.Store) {
+	t.Helper()
+	if _, err := st.ReleaseOwner(context.Background(), "inspector"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func deadLetters(t testing.TB, st store.Store, stream string) []*store.OutboxSET {
 	t.Helper()
 	d, err := st.DeadLetters(context.Background(), stream, 0)
