@@ -1,0 +1,228 @@
+package jsonwire
+
+// ObjectReader walks the members of one JSON object in document order, checking the
+// whole object (nested values included) under its Rules as it goes:
+//
+//	var r jsonwire.ObjectReader
+//	if err := r.Reset(data, rules); err != nil {
+//		return err
+//	}
+//	for r.Next() {
+//		switch string(r.Name()) {
+//		case "iss":
+//			iss = r.Value()
+//		}
+//	}
+//	if err := r.Err(); err != nil {
+//		return err
+//	}
+//
+// The object must be the whole input, with optional white space around it: data after
+// it is an error. Names and values are slices of the input, so reading allocates nothing
+// but decoded names that hold escapes. The zero ObjectReader is empty; Reset starts it.
+type ObjectReader struct {
+	s       scanner
+	names   nameSet
+	raw     []byte // the current name as written
+	name    []byte // the current name decoded
+	value   []byte
+	kind    Kind
+	started bool
+	done    bool
+	err     error
+
+	// Unchecked, when not nil, selects members whose values are not checked: their end
+	// is found with FindEnd, for values the caller hands, exactly as sliced, to a parser
+	// that checks them completely. It is called with the decoded name. Reset keeps it.
+	Unchecked func(name []byte) bool
+}
+
+// Reset starts reading data, which must hold a JSON object (a *SyntaxError "want a JSON
+// object" otherwise), under rules.
+func (r *ObjectReader) Reset(data []byte, rules Rules) error {
+	*r = ObjectReader{s: scanner{data: data}, Unchecked: r.Unchecked}
+	r.s.init(rules)
+	r.s.skipSpace()
+	if r.s.pos >= len(data) || data[r.s.pos] != '{' {
+		r.done = true
+		r.err = r.s.fail("want a JSON object")
+		return r.err
+	}
+	r.s.pos++
+	return nil
+}
+
+// Next moves to the next member. It returns false at the end of the object or on an
+// error; Err tells which.
+func (r *ObjectReader) Next() bool {
+	if r.done {
+		return false
+	}
+	s := &r.s
+	s.skipSpace()
+	if !r.started {
+		r.started = true
+		if s.pos < len(s.data) && s.data[s.pos] == '}' {
+			return r.finish()
+		}
+	} else {
+		if s.pos >= len(s.data) {
+			return r.fail(s.fail("unterminated object"))
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			s.skipSpace()
+		case '}':
+			return r.finish()
+		default:
+			return r.fail(s.fail("want ',' or '}' in object"))
+		}
+	}
+	raw, name, err := s.memberName(&r.names, true)
+	if err != nil {
+		return r.fail(err)
+	}
+	s.skipSpace()
+	start := s.pos
+	if r.Unchecked != nil && r.Unchecked(name) {
+		end, err := FindEnd(s.data, start, s.maxDepth)
+		if err != nil {
+			return r.fail(err)
+		}
+		s.pos = end
+		r.kind = KindOf(s.data[start])
+	} else {
+		r.kind, err = s.value(1)
+		if err != nil {
+			return r.fail(err)
+		}
+	}
+	r.raw, r.name, r.value = raw, name, s.data[start:s.pos]
+	return true
+}
+
+func (r *ObjectReader) finish() bool {
+	r.s.pos++ // '}'
+	r.done = true
+	r.s.skipSpace()
+	if r.s.pos != len(r.s.data) {
+		r.err = r.s.fail("data after the JSON object")
+	}
+	return false
+}
+
+func (r *ObjectReader) fail(err error) bool {
+	r.err, r.done = err, true
+	return false
+}
+
+// Err returns the error that ended the walk: a *SyntaxError or a *DuplicateNameError;
+// nil at the end of a well-formed object.
+func (r *ObjectReader) Err() error { return r.err }
+
+// Name returns the current member's name, decoded. It is a slice of the input unless
+// the name holds escapes (or, when strings are not strict, invalid UTF-8); it must not
+// be modified.
+func (r *ObjectReader) Name() []byte { return r.name }
+
+// RawName returns the current member's name as written in the input, without its quotes.
+func (r *ObjectReader) RawName() []byte { return r.raw }
+
+// Value returns the current member's value exactly as written in the input.
+func (r *ObjectReader) Value() []byte { return r.value }
+
+// Kind returns the JSON type of the current member's value.
+func (r *ObjectReader) Kind() Kind { return r.kind }
+
+// ArrayReader walks the elements of one JSON array, checking the whole array under its
+// Rules as it goes; it is used like ObjectReader. Elements are slices of the input.
+type ArrayReader struct {
+	s       scanner
+	value   []byte
+	kind    Kind
+	index   int
+	started bool
+	done    bool
+	err     error
+}
+
+// Reset starts reading data, which must hold a JSON array (a *SyntaxError "want a JSON
+// array" otherwise), under rules.
+func (r *ArrayReader) Reset(data []byte, rules Rules) error {
+	*r = ArrayReader{s: scanner{data: data}, index: -1}
+	r.s.init(rules)
+	r.s.skipSpace()
+	if r.s.pos >= len(data) || data[r.s.pos] != '[' {
+		r.done = true
+		r.err = r.s.fail("want a JSON array")
+		return r.err
+	}
+	r.s.pos++
+	return nil
+}
+
+// Next moves to the next element. It returns false at the end of the array or on an
+// error; Err tells which.
+func (r *ArrayReader) Next() bool {
+	if r.done {
+		return false
+	}
+	s := &r.s
+	s.skipSpace()
+	if !r.started {
+		r.started = true
+		if s.pos < len(s.data) && s.data[s.pos] == ']' {
+			return r.finish()
+		}
+	} else {
+		if s.pos >= len(s.data) {
+			return r.fail(s.fail("unterminated array"))
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+			s.skipSpace()
+		case ']':
+			return r.finish()
+		default:
+			return r.fail(s.fail("want ',' or ']' in array"))
+		}
+	}
+	start := s.pos
+	kind, err := s.value(1)
+	if err != nil {
+		return r.fail(err)
+	}
+	r.kind, r.value = kind, s.data[start:s.pos]
+	r.index++
+	return true
+}
+
+func (r *ArrayReader) finish() bool {
+	r.s.pos++ // ']'
+	r.done = true
+	r.s.skipSpace()
+	if r.s.pos != len(r.s.data) {
+		r.err = r.s.fail("data after the JSON array")
+	}
+	return false
+}
+
+func (r *ArrayReader) fail(err error) bool {
+	r.err, r.done = err, true
+	return false
+}
+
+// Err returns the error that ended the walk (a *SyntaxError or a *DuplicateNameError);
+// nil at the end of a well-formed array.
+func (r *ArrayReader) Err() error { return r.err }
+
+// Index returns the current element's index, from 0.
+func (r *ArrayReader) Index() int { return r.index }
+
+// Value returns the current element exactly as written in the input.
+func (r *ArrayReader) Value() []byte { return r.value }
+
+// Kind returns the JSON type of the current element.
+func (r *ArrayReader) Kind() Kind { return r.kind }
