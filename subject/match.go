@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // Matcher decides when two subjects are the same (Equal, Canonical) and when an event's
@@ -600,7 +602,7 @@ func appendCanonicalValue(b, raw []byte) []byte {
 	}
 	switch raw[0] {
 	case '"':
-		return appendString(b, stringValue(raw))
+		return appendString(b, jsonwire.Unquote(raw))
 	case '{':
 		ms, _ := scanObject(raw, nil)
 		slices.SortFunc(ms, func(p, q member) int { return bytes.Compare(p.name, q.name) })

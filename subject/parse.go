@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // Parse decodes one subject identifier strictly, as SSF 1.0 Final defines it: a JSON
@@ -305,7 +307,7 @@ func (d *decoder) format(ms []member, p place) (name, carrier string, err error)
 // formatValue decodes the string value of the member carrying the format. Known names
 // are returned as constants, so decoding them does not allocate.
 func formatValue(m *member, memberName string) (string, error) {
-	if m.kind != kindString {
+	if m.kind != jsonwire.String {
 		return "", memberError("", memberName, "must be a string, not "+m.kind.String())
 	}
 	body := m.value[1 : len(m.value)-1]
@@ -340,7 +342,7 @@ func formatValue(m *member, memberName string) (string, error) {
 			return FormatIPAddresses, nil
 		}
 	}
-	return stringValue(m.value), nil
+	return jsonwire.Unquote(m.value), nil
 }
 
 // legacyComplex reports whether an object without "format" has the SSE ID1 Complex
@@ -349,7 +351,7 @@ func formatValue(m *member, memberName string) (string, error) {
 func legacyComplex(ms []member) bool {
 	defined := false
 	for i := range ms {
-		if ms[i].kind != kindObject {
+		if ms[i].kind != jsonwire.Object {
 			return false
 		}
 		if isDefinedMember(string(ms[i].name)) {
@@ -371,7 +373,7 @@ func lacks(ms []member, name string) bool {
 func hasString(ms []member, name string) bool {
 	for i := range ms {
 		if ms[i].is(name) {
-			return ms[i].kind == kindString
+			return ms[i].kind == jsonwire.String
 		}
 	}
 	return false
@@ -392,10 +394,10 @@ func (d *decoder) strings(format string, ms []member, carrier string, names []st
 		declared := false
 		for j, name := range names {
 			if m.is(name) {
-				if m.kind != kindString {
+				if m.kind != jsonwire.String {
 					return vals, nil, memberError(format, name, "must be a string, not "+m.kind.String())
 				}
-				vals[j] = stringValue(m.value)
+				vals[j] = jsonwire.Unquote(m.value)
 				seen |= 1 << j
 				declared = true
 				break
@@ -415,7 +417,7 @@ func (d *decoder) strings(format string, ms []member, carrier string, names []st
 
 // rawMember copies a member for keeping, without insignificant whitespace.
 func rawMember(m *member) RawMember {
-	return RawMember{Name: string(m.name), Value: compactJSON(make([]byte, 0, len(m.value)), m.value)}
+	return RawMember{Name: string(m.name), Value: jsonwire.AppendCompact(make([]byte, 0, len(m.value)), m.value)}
 }
 
 func (d *decoder) ipAddresses(ms []member, carrier string) (Identifier, error) {
@@ -431,7 +433,7 @@ func (d *decoder) ipAddresses(ms []member, carrier string) (Identifier, error) {
 			continue
 		}
 		found = true
-		if m.kind != kindArray {
+		if m.kind != jsonwire.Array {
 			return nil, memberError(FormatIPAddresses, FormatIPAddresses, "must be an array of strings, not "+m.kind.String())
 		}
 		var buf [4][]byte
@@ -442,9 +444,9 @@ func (d *decoder) ipAddresses(ms []member, carrier string) (Identifier, error) {
 		id.Addresses = make([]string, len(elems))
 		for j, e := range elems {
 			if e[0] != '"' {
-				return nil, memberError(FormatIPAddresses, FormatIPAddresses+"["+strconv.Itoa(j)+"]", "must be a string, not "+kindOf(e[0]).String())
+				return nil, memberError(FormatIPAddresses, FormatIPAddresses+"["+strconv.Itoa(j)+"]", "must be a string, not "+jsonwire.KindOf(e[0]).String())
 			}
-			id.Addresses[j] = stringValue(e)
+			id.Addresses[j] = jsonwire.Unquote(e)
 		}
 	}
 	if !found {
@@ -466,7 +468,7 @@ func (d *decoder) aliases(ms []member, carrier string) (Identifier, error) {
 			continue
 		}
 		found = true
-		if m.kind != kindArray {
+		if m.kind != jsonwire.Array {
 			return nil, memberError(FormatAliases, "identifiers", "must be an array of identifiers, not "+m.kind.String())
 		}
 		var buf [4][]byte
@@ -481,7 +483,7 @@ func (d *decoder) aliases(ms []member, carrier string) (Identifier, error) {
 		for j, e := range elems {
 			name := "identifiers[" + strconv.Itoa(j) + "]"
 			if e[0] != '{' {
-				return nil, memberError(FormatAliases, name, "must be an object (a subject identifier), not "+kindOf(e[0]).String())
+				return nil, memberError(FormatAliases, name, "must be an object (a subject identifier), not "+jsonwire.KindOf(e[0]).String())
 			}
 			el, err := d.nested(e, placeAliasElement)
 			if err != nil {
@@ -507,7 +509,7 @@ func (d *decoder) complex(ms []member, carrier string) (Identifier, error) {
 		if len(m.name) == 0 {
 			return nil, &Error{Format: FormatComplex, Reason: "has a member with an empty name"}
 		}
-		if m.kind != kindObject {
+		if m.kind != jsonwire.Object {
 			return nil, memberError(FormatComplex, string(m.name), "must be an object (a simple subject identifier), not "+m.kind.String())
 		}
 		id, err := d.nested(m.value, placeComplexMember)
