@@ -21,15 +21,17 @@ package jsonwire
 // it is an error. Names and values are slices of the input, so reading allocates nothing
 // but decoded names that hold escapes. The zero ObjectReader is empty; Reset starts it.
 type ObjectReader struct {
-	s       scanner
-	names   nameSet
-	raw     []byte // the current name as written
-	name    []byte // the current name decoded
-	value   []byte
-	kind    Kind
-	started bool
-	done    bool
-	err     error
+	s     scanner
+	names nameSet
+	name  []byte // the current name decoded
+	// The current name as written and the current value are data[rawStart:rawEnd] and
+	// data[valueStart:valueEnd]: offsets keep the reader small.
+	rawStart, rawEnd     int
+	valueStart, valueEnd int
+	kind                 Kind
+	started              bool
+	done                 bool
+	err                  error
 
 	// Unchecked, when not nil, selects members whose values are not checked: their end
 	// is found with FindEnd, for values the caller hands, exactly as sliced, to a parser
@@ -79,6 +81,7 @@ func (r *ObjectReader) Next() bool {
 			return r.fail(s.fail("want ',' or '}' in object"))
 		}
 	}
+	rawStart := s.pos + 1
 	raw, name, err := s.memberName(&r.names, true)
 	if err != nil {
 		return r.fail(err)
@@ -86,7 +89,7 @@ func (r *ObjectReader) Next() bool {
 	s.skipSpace()
 	start := s.pos
 	if r.Unchecked != nil && r.Unchecked(name) {
-		end, err := FindEnd(s.data, start, s.maxDepth)
+		end, err := FindEnd(s.data, start, int(s.maxDepth))
 		if err != nil {
 			return r.fail(err)
 		}
@@ -98,7 +101,9 @@ func (r *ObjectReader) Next() bool {
 			return r.fail(err)
 		}
 	}
-	r.raw, r.name, r.value = raw, name, s.data[start:s.pos]
+	r.name = name
+	r.rawStart, r.rawEnd = rawStart, rawStart+len(raw)
+	r.valueStart, r.valueEnd = start, s.pos
 	return true
 }
 
@@ -127,10 +132,10 @@ func (r *ObjectReader) Err() error { return r.err }
 func (r *ObjectReader) Name() []byte { return r.name }
 
 // RawName returns the current member's name as written in the input, without its quotes.
-func (r *ObjectReader) RawName() []byte { return r.raw }
+func (r *ObjectReader) RawName() []byte { return r.s.data[r.rawStart:r.rawEnd] }
 
 // Value returns the current member's value exactly as written in the input.
-func (r *ObjectReader) Value() []byte { return r.value }
+func (r *ObjectReader) Value() []byte { return r.s.data[r.valueStart:r.valueEnd] }
 
 // Kind returns the JSON type of the current member's value.
 func (r *ObjectReader) Kind() Kind { return r.kind }

@@ -136,6 +136,16 @@ func SkipSpace(data []byte, i int) int {
 	return i
 }
 
+// TrimSpace returns data without the JSON white space around it.
+func TrimSpace(data []byte) []byte {
+	data = data[SkipSpace(data, 0):]
+	n := len(data)
+	for n > 0 && (data[n-1] == ' ' || data[n-1] == '\t' || data[n-1] == '\n' || data[n-1] == '\r') {
+		n--
+	}
+	return data[:n]
+}
+
 // Valid checks that data is exactly one JSON value, with optional white space around it.
 func (r Rules) Valid(data []byte) error {
 	s := scanner{data: data}
@@ -164,13 +174,13 @@ func (r Rules) Skip(data []byte, i int) (end int, err error) {
 type scanner struct {
 	data     []byte
 	pos      int
-	maxDepth int
+	maxDepth int32
 	strict   bool
 	unique   bool
 }
 
 func (s *scanner) init(r Rules) {
-	s.maxDepth, s.strict, s.unique = r.maxDepth(), r.StrictStrings, r.UniqueNames
+	s.maxDepth, s.strict, s.unique = int32(min(r.maxDepth(), math.MaxInt32)), r.StrictStrings, r.UniqueNames
 }
 
 // fail reports malformed JSON at the scanner's position.
@@ -200,14 +210,14 @@ func (s *scanner) value(depth int) (Kind, error) {
 		_, err := s.str()
 		return String, err
 	case c == '{':
-		if depth+1 > s.maxDepth {
-			return Invalid, s.fail("nesting deeper than " + strconv.Itoa(s.maxDepth))
+		if depth >= int(s.maxDepth) {
+			return Invalid, s.fail("nesting deeper than " + strconv.Itoa(int(s.maxDepth)))
 		}
 		s.pos++
 		return Object, s.objectBody(depth + 1)
 	case c == '[':
-		if depth+1 > s.maxDepth {
-			return Invalid, s.fail("nesting deeper than " + strconv.Itoa(s.maxDepth))
+		if depth >= int(s.maxDepth) {
+			return Invalid, s.fail("nesting deeper than " + strconv.Itoa(int(s.maxDepth)))
 		}
 		s.pos++
 		return Array, s.arrayBody(depth + 1)
@@ -494,7 +504,7 @@ func hex4(b []byte) (rune, bool) {
 
 // smallNames is how many member names a nameSet keeps as offsets into the input before
 // it switches to a map.
-const smallNames = 16
+const smallNames = 8
 
 // nameSet detects duplicate member names within one object. Names that are the input as
 // it stands are kept as offsets, so that the set costs no allocation for small objects.

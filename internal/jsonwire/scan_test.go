@@ -319,6 +319,14 @@ func TestSkipSpace(t *testing.T) {
 	}
 }
 
+func TestTrimSpace(t *testing.T) {
+	for in, want := range map[string]string{"": "", " \t": "", " \r\n1 \n": "1", "[ ]": "[ ]", "\v1\f": "\v1\f"} {
+		if got := string(TrimSpace([]byte(in))); got != want {
+			t.Errorf("TrimSpace(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestFindEnd(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
