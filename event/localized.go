@@ -107,7 +107,7 @@ func parseLocalized(v []byte) (Localized, error) {
 		if r.Kind() != jsonwire.String {
 			return nil, fmt.Errorf("must map each language tag to a JSON string, but %s maps to %s", quote(tag), r.Kind())
 		}
-		l[tag] = jsonwire.Unquote(r.Value())
+		l[tag] = payloadRules().Unquote(r.Value())
 	}
 	if err := r.Err(); err != nil {
 		return nil, err

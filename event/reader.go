@@ -135,7 +135,7 @@ func (r *PayloadReader) ReadString() string {
 	v := r.r.Value()
 	switch v[0] {
 	case '"':
-		return jsonwire.Unquote(v)
+		return payloadRules().Unquote(v)
 	case 'n':
 		return ""
 	}
@@ -193,7 +193,7 @@ func (r *PayloadReader) ReadStrings() []string {
 				r.Fail(fmt.Sprintf("must be an array of JSON strings, but element %d is %s", a.Index(), a.Kind()), nil)
 				return nil
 			}
-			out = append(out, jsonwire.Unquote(a.Value()))
+			out = append(out, payloadRules().Unquote(a.Value()))
 		}
 		if err := a.Err(); err != nil {
 			r.Fail(err.Error(), nil)

@@ -23,15 +23,12 @@ func jsonRules() jsonwire.Rules {
 	return jsonwire.Rules{MaxDepth: maxDepth, StrictStrings: true, UniqueNames: true}
 }
 
-// member is one member of a scanned JSON object.
-type member struct {
-	name  []byte        // the decoded name (a slice of the input when it has no escapes)
-	value []byte        // the value exactly as written in the input
-	kind  jsonwire.Kind // the value's JSON type
-}
+// member is one member of a scanned JSON object: its decoded name (a slice of the input
+// when it has no escapes), its value exactly as written and the value's JSON type.
+type member = jsonwire.Member
 
-// is reports whether the member's name is name, without allocating.
-func (m *member) is(name string) bool { return string(m.name) == name }
+// named reports whether the member's name is name, without allocating.
+func named(m *member, name string) bool { return string(m.Name) == name }
 
 // jsonError turns a scanner error into an *Error: a duplicate name names the member.
 func jsonError(err error) error {
@@ -44,21 +41,15 @@ func jsonError(err error) error {
 // scanObject validates data as one JSON object (surrounding whitespace allowed) and
 // appends its members to dst. Every nested value is validated too.
 func scanObject(data []byte, dst []member) ([]member, error) {
-	var r jsonwire.ObjectReader
-	if err := r.Reset(data, jsonRules()); err != nil {
+	dst, err := jsonRules().AppendMembers(dst, data)
+	if err != nil {
 		i := jsonwire.SkipSpace(data, 0)
-		if i >= len(data) {
+		switch {
+		case i >= len(data):
 			return nil, &Error{Reason: "empty input, want a JSON object"}
+		case data[i] != '{' && jsonwire.KindOf(data[i]) != jsonwire.Invalid:
+			return nil, &Error{Reason: "is " + jsonwire.KindOf(data[i]).String() + ", want a JSON object"}
 		}
-		if k := jsonwire.KindOf(data[i]); k != jsonwire.Invalid {
-			return nil, &Error{Reason: "is " + k.String() + ", want a JSON object"}
-		}
-		return nil, jsonError(err)
-	}
-	for r.Next() {
-		dst = append(dst, member{name: r.Name(), value: r.Value(), kind: r.Kind()})
-	}
-	if err := r.Err(); err != nil {
 		return nil, jsonError(err)
 	}
 	return dst, nil

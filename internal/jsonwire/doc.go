@@ -8,13 +8,14 @@
 // input, so that reading an object allocates nothing but what the caller keeps.
 // encoding/json (v1) can do neither: it does not report duplicate member names and
 // decodes through reflection. With the zero Rules the scanner accepts exactly what
-// encoding/json accepts, and [Unquote] decodes strings exactly as encoding/json does.
+// encoding/json accepts, and [Rules.Unquote] decodes strings exactly as encoding/json
+// does.
 //
 //   - [Rules.Valid] checks one whole JSON text; [Rules.Skip] checks one value and finds
 //     its end; [FindEnd] only finds the end of a value another parser checks.
 //   - [ObjectReader] walks the members of an object in one pass, [ArrayReader] the
 //     elements of an array.
-//   - [Unquote] and [UnquoteBytes] decode a JSON string.
+//   - [Rules.Unquote] and [Rules.UnquoteBytes] decode a JSON string.
 //   - [AppendString], [AppendStrings] and [AppendCompact] write JSON; [Escaping] selects
 //     how strings are escaped.
 //

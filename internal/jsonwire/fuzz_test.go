@@ -57,7 +57,7 @@ func FuzzScanner(f *testing.F) {
 		}
 		checkObject(t, data)
 		checkArray(t, data)
-		checkStrings(t, data)
+		checkStrings(t, data, goodStrings)
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, data); err != nil {
 			t.Fatal(err)
@@ -79,7 +79,7 @@ func checkObject(t *testing.T, data []byte) {
 			if r.Kind() != KindOfValue(r.Value()) {
 				t.Fatalf("Kind %v for %s", r.Kind(), r.Value())
 			}
-			if !bytes.Equal(UnquoteBytes([]byte(`"`+string(r.RawName())+`"`)), r.Name()) {
+			if !bytes.Equal(loose.UnquoteBytes([]byte(`"`+string(r.RawName())+`"`)), r.Name()) {
 				t.Fatalf("Name %q does not decode RawName %q", r.Name(), r.RawName())
 			}
 		}
@@ -116,8 +116,8 @@ func checkArray(t *testing.T, data []byte) {
 }
 
 // checkStrings decodes every string of a valid document, names included, with Unquote
-// and with encoding/json.
-func checkStrings(t *testing.T, data []byte) {
+// and with encoding/json (under strict rules too when the document is strictly valid).
+func checkStrings(t *testing.T, data []byte, strictValid bool) {
 	for i := 0; i < len(data); i++ {
 		if data[i] != '"' {
 			continue
@@ -131,8 +131,11 @@ func checkStrings(t *testing.T, data []byte) {
 		if err := json.Unmarshal(raw, &std); err != nil {
 			t.Fatal(err)
 		}
-		if got := Unquote(raw); got != std {
+		if got := loose.Unquote(raw); got != std {
 			t.Fatalf("Unquote(%q) = %q, encoding/json %q", raw, got, std)
+		}
+		if got := (Rules{StrictStrings: true}).Unquote(raw); strictValid && got != std {
+			t.Fatalf("strict Unquote(%q) = %q, encoding/json %q", raw, got, std)
 		}
 		i = end - 1
 	}
@@ -245,7 +248,7 @@ func FuzzAppendString(f *testing.F) {
 			if err := (Rules{StrictStrings: true}).Valid(out); err != nil {
 				t.Fatalf("%04b %q: %s is not strict JSON: %v", e, s, out, err)
 			}
-			if got := Unquote(out); got != std {
+			if got := loose.Unquote(out); got != std {
 				t.Fatalf("%04b %q: %s decodes to %q, want %q", e, s, out, got, std)
 			}
 		}

@@ -42,8 +42,11 @@ type ObjectReader struct {
 // Reset starts reading data, which must hold a JSON object (a *SyntaxError "want a JSON
 // object" otherwise), under rules.
 func (r *ObjectReader) Reset(data []byte, rules Rules) error {
-	*r = ObjectReader{s: scanner{data: data}, Unchecked: r.Unchecked}
+	r.s = scanner{data: data}
 	r.s.init(rules)
+	r.names.n, r.names.big = 0, nil
+	r.name, r.kind, r.started, r.done, r.err = nil, Invalid, false, false, nil
+	r.rawStart, r.rawEnd, r.valueStart, r.valueEnd = 0, 0, 0, 0
 	r.s.skipSpace()
 	if r.s.pos >= len(data) || data[r.s.pos] != '{' {
 		r.done = true
@@ -139,6 +142,69 @@ func (r *ObjectReader) Value() []byte { return r.s.data[r.valueStart:r.valueEnd]
 
 // Kind returns the JSON type of the current member's value.
 func (r *ObjectReader) Kind() Kind { return r.kind }
+
+// Member is one member of a JSON object, as AppendMembers returns it.
+type Member struct {
+	// Name is the member name, decoded: a slice of the input unless it holds escapes
+	// (or, when strings are not strict, invalid UTF-8).
+	Name []byte
+	// Value is the member's value exactly as written in the input.
+	Value []byte
+	// Kind is the JSON type of Value.
+	Kind Kind
+}
+
+// AppendMembers checks that data is one JSON object under r, with optional white space
+// around it, and appends its members to dst in document order: the whole object in one
+// call, for callers that look at the members more than once. Names and values are slices
+// of data. On an error it returns dst with the members read before it.
+func (r Rules) AppendMembers(dst []Member, data []byte) ([]Member, error) {
+	s := scanner{data: data}
+	s.init(r)
+	s.skipSpace()
+	if s.pos >= len(data) || data[s.pos] != '{' {
+		return dst, s.fail("want a JSON object")
+	}
+	s.pos++
+	s.skipSpace()
+	if s.pos < len(data) && data[s.pos] == '}' {
+		s.pos++
+	} else {
+		var names nameSet
+		for {
+			s.skipSpace()
+			_, name, err := s.memberName(&names, true)
+			if err != nil {
+				return dst, err
+			}
+			s.skipSpace()
+			start := s.pos
+			kind, err := s.value(1)
+			if err != nil {
+				return dst, err
+			}
+			dst = append(dst, Member{Name: name, Value: data[start:s.pos], Kind: kind})
+			s.skipSpace()
+			if s.pos >= len(data) {
+				return dst, s.fail("unterminated object")
+			}
+			if data[s.pos] == ',' {
+				s.pos++
+				continue
+			}
+			if data[s.pos] != '}' {
+				return dst, s.fail("want ',' or '}' in object")
+			}
+			s.pos++
+			break
+		}
+	}
+	s.skipSpace()
+	if s.pos != len(data) {
+		return dst, s.fail("data after the JSON object")
+	}
+	return dst, nil
+}
 
 // ArrayReader walks the elements of one JSON array, checking the whole array under its
 // Rules as it goes; it is used like ObjectReader. Elements are slices of the input.

@@ -1,7 +1,9 @@
 package jsonwire
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -296,10 +298,10 @@ func (s *scanner) arrayBody(depth int) error {
 	}
 }
 
-// memberName scans `"name" :` and returns the name as written (between the quotes) and,
-// when decode is set or names must be unique, decoded (a slice of the input when it needs
-// no decoding; nil otherwise). With unique names it records the name in names and fails
-// on a duplicate.
+// memberName scans `"name" :` and returns the name as written (between the quotes) and
+// the name decoded: a slice of the input when it needs no decoding, else decoded only when
+// decode is set or names must be unique (raw otherwise). With unique names it records
+// the name in names and fails on a duplicate.
 func (s *scanner) memberName(names *nameSet, decode bool) (raw, name []byte, err error) {
 	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 		return nil, nil, s.fail("want a member name")
@@ -310,18 +312,18 @@ func (s *scanner) memberName(names *nameSet, decode bool) (raw, name []byte, err
 		return nil, nil, err
 	}
 	raw = s.data[start+1 : s.pos-1]
-	if decode || s.unique {
-		name = raw
-		if f != 0 {
-			name = appendUnquoted(make([]byte, 0, len(raw)), raw)
-		}
+	name = raw
+	if f != 0 && (decode || s.unique) {
+		name = appendUnquoted(make([]byte, 0, len(raw)), raw)
 	}
 	if s.unique && names.add(s.data, start+1, f == 0, name) {
 		return nil, nil, &DuplicateNameError{Name: string(name), Offset: start}
 	}
-	s.skipSpace()
 	if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-		return nil, nil, s.fail("want ':' after member name")
+		s.skipSpace()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return nil, nil, s.fail("want ':' after member name")
+		}
 	}
 	s.pos++
 	return raw, name, nil
@@ -384,6 +386,23 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	ones  = 0x0101010101010101 // 0x01 in every byte of a word
+	highs = 0x8080808080808080 // 0x80 in every byte of a word
+)
+
+// stopMask returns, for the eight bytes of w in input order (little-endian), a mask
+// whose lowest set bit is the high bit of the first byte that is not a plainByte: a
+// quote, a backslash, a control character or a byte from 0x80 up; zero when all are
+// plain. (x-ones)&^x&highs flags the zero bytes of x, and (w-0x20*ones)&^w&highs the
+// bytes of w below 0x20; a borrow can flag a byte above a flagged one, never below, so
+// the lowest flag is exact.
+func stopMask(w uint64) uint64 {
+	q := w ^ ('"' * ones)
+	b := w ^ ('\\' * ones)
+	return (w | (w-0x20*ones)&^w | (q-ones)&^q | (b-ones)&^b) & highs
+}
+
 // strFlags say why a scanned string's contents are not its value.
 type strFlags uint8
 
@@ -400,9 +419,20 @@ func (s *scanner) str() (f strFlags, err error) {
 	start := s.pos
 	nonASCII := false
 	for {
+		// Find the next byte that is not a plainByte, eight bytes at a time.
 		i := s.pos
-		for i < len(d) && plainByte[d[i]] {
-			i++
+		for {
+			if i+8 > len(d) {
+				for i < len(d) && plainByte[d[i]] {
+					i++
+				}
+				break
+			}
+			if m := stopMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
 		}
 		s.pos = i
 		if s.pos >= len(d) {
@@ -519,7 +549,7 @@ type nameSet struct {
 func (s *nameSet) add(data []byte, start int, plain bool, name []byte) (dup bool) {
 	if s.big == nil {
 		for _, h := range s.small[:s.n] {
-			if string(data[h.start:h.end]) == string(name) {
+			if int(h.end-h.start) == len(name) && string(data[h.start:h.end]) == string(name) {
 				return true
 			}
 		}

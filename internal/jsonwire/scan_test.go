@@ -1,8 +1,10 @@
 package jsonwire
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 	"testing"
 
@@ -347,6 +349,40 @@ func TestFindEnd(t *testing.T) {
 		end, err := FindEnd([]byte(tc.in), 0, 64)
 		if (err != nil) != tc.fail || (!tc.fail && end != tc.end) {
 			t.Errorf("FindEnd(%q) = %d, %v; want %d (fail %v)", tc.in, end, err, tc.end, tc.fail)
+		}
+	}
+}
+
+// TestStopMask compares the word-at-a-time test with plainByte for every byte value at
+// every position of a word, behind plain bytes and behind other stop bytes.
+func TestStopMask(t *testing.T) {
+	for _, fill := range []byte{'a', ' ', '~', '!', '#', '[', ']', '"', '\\', 0x1f, 0x00, 0x80, 0xff} {
+		for pos := range 8 {
+			for c := range 256 {
+				var w [8]byte
+				for i := range w {
+					w[i] = 'a'
+				}
+				for i := pos + 1; i < 8; i++ {
+					w[i] = fill
+				}
+				w[pos] = byte(c)
+				m := stopMask(binary.LittleEndian.Uint64(w[:]))
+				want := -1
+				for i, b := range w {
+					if !plainByte[b] {
+						want = i
+						break
+					}
+				}
+				got := -1
+				if m != 0 {
+					got = bits.TrailingZeros64(m) / 8
+				}
+				if got != want {
+					t.Fatalf("%q: first stop at %d, want %d", w, got, want)
+				}
+			}
 		}
 	}
 }

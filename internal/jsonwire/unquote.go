@@ -2,16 +2,17 @@ package jsonwire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// Unquote decodes raw, a JSON string with its quotes that the scanner accepted (under
-// any Rules), exactly as encoding/json does: escapes are decoded, and each byte of
-// invalid UTF-8 and each escaped surrogate that is not part of a pair becomes U+FFFD.
-func Unquote(raw []byte) string {
+// Unquote decodes raw, a JSON string with its quotes that the scanner accepted under r,
+// exactly as encoding/json does: escapes are decoded, and (when r allows them) each byte
+// of invalid UTF-8 and each escaped surrogate that is not part of a pair becomes U+FFFD.
+func (r Rules) Unquote(raw []byte) string {
 	body := raw[1 : len(raw)-1]
-	if isPlain(body) {
+	if r.isPlain(body) {
 		return string(body)
 	}
 	return string(appendUnquoted(make([]byte, 0, len(body)), body))
@@ -19,17 +20,40 @@ func Unquote(raw []byte) string {
 
 // UnquoteBytes is Unquote returning bytes: a slice of raw when the contents are the value
 // as they stand (no escapes, valid UTF-8), else a new slice.
-func UnquoteBytes(raw []byte) []byte {
+func (r Rules) UnquoteBytes(raw []byte) []byte {
 	body := raw[1 : len(raw)-1]
-	if isPlain(body) {
+	if r.isPlain(body) {
 		return body
 	}
 	return appendUnquoted(make([]byte, 0, len(body)), body)
 }
 
-// isPlain reports whether the contents of an accepted string are its value.
+// isPlain reports whether the contents of a string accepted under r are its value.
+func (r Rules) isPlain(body []byte) bool {
+	if r.StrictStrings { // accepted strings are valid UTF-8
+		return bytes.IndexByte(body, '\\') < 0
+	}
+	return isPlain(body)
+}
+
+// isPlain reports whether the contents of a string are its value: no escapes and valid
+// UTF-8. ASCII without a backslash, the common case, is recognised eight bytes at a time.
 func isPlain(body []byte) bool {
-	return bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body)
+	const bs = '\\' * ones
+	i := 0
+	for ; i+8 <= len(body); i += 8 {
+		w := binary.LittleEndian.Uint64(body[i:])
+		x := w ^ bs // a zero byte where w has a backslash
+		if (w|(x-ones)&^x)&highs != 0 {
+			return bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body)
+		}
+	}
+	for ; i < len(body); i++ {
+		if c := body[i]; c == '\\' || c >= utf8.RuneSelf {
+			return bytes.IndexByte(body, '\\') < 0 && utf8.Valid(body)
+		}
+	}
+	return true
 }
 
 // appendUnquoted appends the value of body, the contents of an accepted string (between

@@ -1,6 +1,9 @@
 package jsonwire
 
-import "unicode/utf8"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 // Escaping selects how AppendString writes the characters a JSON writer has a choice
 // for. Whatever it says, the quote, the backslash and the control characters U+0000 to
@@ -47,22 +50,23 @@ const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a JSON string escaped as e says.
 func AppendString(dst []byte, s string, e Escaping) []byte {
+	html := e&EscapeHTML != 0
+	raw8 := e&(EscapeLineTerminators|ReplaceInvalidUTF8) == 0
 	k := 0
-	if e&EscapeHTML != 0 {
+	if html {
 		k |= 1
 	}
-	if e&(EscapeLineTerminators|ReplaceInvalidUTF8) == 0 {
+	if raw8 {
 		k |= 2
 	}
 	safe := &safeBytes[k]
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if safe[c] {
-			i++
-			continue
+	for i := 0; ; {
+		if i = nextUnsafe(s, i, safe, html, raw8); i >= len(s) {
+			break
 		}
+		c := s[i]
 		if c < utf8.RuneSelf {
 			dst = append(dst, s[start:i]...)
 			switch {
@@ -102,6 +106,44 @@ func AppendString(dst []byte, s string, e Escaping) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// nextUnsafe returns the offset of the first byte of s from i that safe does not mark
+// (len(s) when there is none), eight bytes at a time.
+func nextUnsafe(s string, i int, safe *[256]bool, html, raw8 bool) int {
+	for ; i+8 <= len(s); i += 8 {
+		if m := escapeMask(load64(s, i), html, raw8); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for i < len(s) && safe[s[i]] {
+		i++
+	}
+	return i
+}
+
+// escapeMask is stopMask for AppendString: it flags the bytes of w that safeBytes does
+// not mark as safe (with bytes from 0x80 up safe when raw8, and <, > and & not safe
+// when html).
+func escapeMask(w uint64, html, raw8 bool) uint64 {
+	q := w ^ ('"' * ones)
+	b := w ^ ('\\' * ones)
+	m := (w-0x20*ones)&^w | (q-ones)&^q | (b-ones)&^b
+	if !raw8 {
+		m |= w
+	}
+	if html {
+		lt, gt, amp := w^('<'*ones), w^('>'*ones), w^('&'*ones)
+		m |= (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp
+	}
+	return m & highs
+}
+
+// load64 reads the eight bytes of s from i as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // AppendStrings appends v as a JSON array of strings escaped as e says; nil is written

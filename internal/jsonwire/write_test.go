@@ -1,7 +1,9 @@
 package jsonwire
 
 import (
+	"bytes"
 	"encoding/json"
+	"math/bits"
 	"testing"
 )
 
@@ -73,11 +75,16 @@ func TestUnquote(t *testing.T) {
 		if err := loose.Valid([]byte(in)); err != nil {
 			t.Fatalf("%q is not valid: %v", in, err)
 		}
-		if got := Unquote([]byte(in)); got != want {
+		if got := loose.Unquote([]byte(in)); got != want {
 			t.Errorf("Unquote(%q) = %q, want %q", in, got, want)
 		}
-		if got := UnquoteBytes([]byte(in)); string(got) != want {
+		if got := loose.UnquoteBytes([]byte(in)); string(got) != want {
 			t.Errorf("UnquoteBytes(%q) = %q, want %q", in, got, want)
+		}
+		if strict.Valid([]byte(in)) == nil {
+			if got := strict.Unquote([]byte(in)); got != want {
+				t.Errorf("strict Unquote(%q) = %q, want %q", in, got, want)
+			}
 		}
 		var std string
 		if err := json.Unmarshal([]byte(in), &std); err != nil || std != want {
@@ -85,7 +92,68 @@ func TestUnquote(t *testing.T) {
 		}
 	}
 	raw := []byte(`"no escapes"`)
-	if got := UnquoteBytes(raw); &got[0] != &raw[1] {
+	if got := loose.UnquoteBytes(raw); &got[0] != &raw[1] {
 		t.Error("UnquoteBytes copied a plain string")
+	}
+}
+
+// TestIsPlain puts a backslash, a non-ASCII byte and invalid UTF-8 at every position of
+// strings around the eight-byte stride.
+func TestIsPlain(t *testing.T) {
+	for n := range 20 {
+		base := bytes.Repeat([]byte("a"), n)
+		if !isPlain(base) {
+			t.Errorf("%q: not plain", base)
+		}
+		for i := range n {
+			for _, c := range []struct {
+				b     byte
+				plain bool
+			}{{'\\', false}, {0xff, false}, {'"', true}, {0x7f, true}, {0x80, false}} {
+				s := bytes.Clone(base)
+				s[i] = c.b
+				if got := isPlain(s); got != c.plain {
+					t.Errorf("%q: isPlain = %v", s, got)
+				}
+			}
+			s := append(bytes.Clone(base[:i]), "é"...)
+			if !isPlain(append(s, base[i:]...)) {
+				t.Errorf("%q: valid UTF-8 not plain", s)
+			}
+		}
+	}
+}
+
+// TestEscapeMask compares the word-at-a-time test with safeBytes for every Escaping, byte
+// value and position.
+func TestEscapeMask(t *testing.T) {
+	for k := range 4 {
+		html, raw8 := k&1 != 0, k&2 != 0
+		for pos := range 8 {
+			for c := range 256 {
+				for _, fill := range []byte{'a', 0x00, '"', '<', 0xe2} {
+					w := []byte("aaaaaaaa")
+					for i := pos + 1; i < 8; i++ {
+						w[i] = fill
+					}
+					w[pos] = byte(c)
+					m := escapeMask(load64(string(w), 0), html, raw8)
+					want := -1
+					for i, b := range w {
+						if !safeBytes[k][b] {
+							want = i
+							break
+						}
+					}
+					got := -1
+					if m != 0 {
+						got = bits.TrailingZeros64(m) / 8
+					}
+					if got != want {
+						t.Fatalf("html %v raw8 %v %q: first unsafe at %d, want %d", html, raw8, w, got, want)
+					}
+				}
+			}
+		}
 	}
 }
