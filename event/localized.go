@@ -104,10 +104,11 @@ func parseLocalized(v []byte) (Localized, error) {
 	}
 	for r.Next() {
 		tag := string(r.Name())
-		if r.Kind() != jsonwire.String {
+		s, ok := r.Unquoted()
+		if !ok {
 			return nil, fmt.Errorf("must map each language tag to a JSON string, but %s maps to %s", quote(tag), r.Kind())
 		}
-		l[tag] = payloadRules().Unquote(r.Value())
+		l[tag] = s
 	}
 	if err := r.Err(); err != nil {
 		return nil, err

@@ -132,14 +132,12 @@ func (r *PayloadReader) isNull() bool { return r.r.Kind() == jsonwire.Null }
 
 // ReadString returns the current member's value, which must be a JSON string.
 func (r *PayloadReader) ReadString() string {
-	v := r.r.Value()
-	switch v[0] {
-	case '"':
-		return payloadRules().Unquote(v)
-	case 'n':
-		return ""
+	if s, ok := r.r.Unquoted(); ok {
+		return s
 	}
-	r.wrongType("a JSON string")
+	if !r.isNull() {
+		r.wrongType("a JSON string")
+	}
 	return ""
 }
 
@@ -189,11 +187,12 @@ func (r *PayloadReader) ReadStrings() []string {
 		}
 		out := []string{}
 		for a.Next() {
-			if a.Kind() != jsonwire.String {
+			s, ok := a.Unquoted()
+			if !ok {
 				r.Fail(fmt.Sprintf("must be an array of JSON strings, but element %d is %s", a.Index(), a.Kind()), nil)
 				return nil
 			}
-			out = append(out, payloadRules().Unquote(a.Value()))
+			out = append(out, s)
 		}
 		if err := a.Err(); err != nil {
 			r.Fail(err.Error(), nil)

@@ -126,7 +126,7 @@ func audienceValue(raw []byte) (ssf.Audience, error) {
 			return nil, requestErr(err, "aud is not valid JSON")
 		}
 		for a.Next() {
-			s, ok := stringValue(a.Value())
+			s, ok := a.Unquoted()
 			if !ok {
 				return nil, requestErr(nil, "aud must be a string or an array of strings; element %d is %s", len(aud), jsonType(a.Value()))
 			}

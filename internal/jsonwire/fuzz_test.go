@@ -18,7 +18,7 @@ var fuzzSeeds = []string{
 	`{"a":{"b":1,"b":2}}`, `{"a":1,"\u0061":2}`, `{"x":-0.5e+10,"y":true,"z":false}`, `"x"`,
 	`{"a":}`, `{"a":1,}`, `{"a" 1}`, `{"\ud83d\ude00":"\ud800"}`, "{\"a\":\"\xff\"}",
 	`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":[1,]}`, `{"a":tru}`, `{"a":"\x"}`, `{} x`, ``,
-	`{"a":"b"`, `"\udc00"`, `"\ud800\u0041"`, `[[[[]]]]`, "\"\xed\xa0\x80\"", `["a","b\n"]`,
+	`{"a":"b"`, `"\udc00"`, `"\ud800\u0041"`, `[[[[]]]]`, `{"a":1e700}`, "\"\xed\xa0\x80\"", `["a","b\n"]`,
 }
 
 // FuzzScanner compares the scanner with encoding/json on arbitrary input: the zero Rules
@@ -82,6 +82,7 @@ func checkObject(t *testing.T, data []byte) {
 			if !bytes.Equal(loose.UnquoteBytes([]byte(`"`+string(r.RawName())+`"`)), r.Name()) {
 				t.Fatalf("Name %q does not decode RawName %q", r.Name(), r.RawName())
 			}
+			checkUnquoted(t, r.Value())(r.Unquoted())
 		}
 	}
 	if (r.Err() == nil) != isObject {
@@ -103,6 +104,7 @@ func checkArray(t *testing.T, data []byte) {
 		got = []json.RawMessage{}
 		for r.Next() {
 			got = append(got, r.Value())
+			checkUnquoted(t, r.Value())(r.Unquoted())
 		}
 	}
 	if (r.Err() == nil) != isArray {
@@ -111,6 +113,18 @@ func checkArray(t *testing.T, data []byte) {
 	if isArray {
 		if d := cmp.Diff(want, got, cmp.Comparer(func(a, b json.RawMessage) bool { return bytes.Equal(a, b) })); d != "" {
 			t.Fatalf("elements differ (-encoding/json +reader):\n%s", d)
+		}
+	}
+}
+
+// checkUnquoted returns a check that a reader's Unquoted result for the value raw is
+// what encoding/json decodes for a string, and nothing for another value.
+func checkUnquoted(t *testing.T, raw []byte) func(string, bool) {
+	return func(got string, ok bool) {
+		var std string
+		isString := KindOfValue(raw) == String && json.Unmarshal(raw, &std) == nil
+		if ok != isString || got != std {
+			t.Fatalf("Unquoted of %s = %q, %v; encoding/json %q, %v", raw, got, ok, std, isString)
 		}
 	}
 }
@@ -173,6 +187,7 @@ func hasLoneSurrogate(data []byte) bool {
 // encoding/json's tokenizer.
 func hasDuplicateNames(t *testing.T, data []byte) bool {
 	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber() // numbers such as 1e700 are valid JSON but no float64
 	type level struct {
 		object bool
 		names  map[string]bool

@@ -29,6 +29,8 @@ type ObjectReader struct {
 	rawStart, rawEnd     int
 	valueStart, valueEnd int
 	kind                 Kind
+	plain                bool // a string value's contents are its value
+	unchecked            bool // the value was only delimited (Unchecked)
 	started              bool
 	done                 bool
 	err                  error
@@ -45,7 +47,7 @@ func (r *ObjectReader) Reset(data []byte, rules Rules) error {
 	r.s = scanner{data: data}
 	r.s.init(rules)
 	r.names.n, r.names.big = 0, nil
-	r.name, r.kind, r.started, r.done, r.err = nil, Invalid, false, false, nil
+	r.name, r.kind, r.plain, r.unchecked, r.started, r.done, r.err = nil, Invalid, false, false, false, false, nil
 	r.rawStart, r.rawEnd, r.valueStart, r.valueEnd = 0, 0, 0, 0
 	r.s.skipSpace()
 	if r.s.pos >= len(data) || data[r.s.pos] != '{' {
@@ -97,12 +99,13 @@ func (r *ObjectReader) Next() bool {
 			return r.fail(err)
 		}
 		s.pos = end
-		r.kind = KindOf(s.data[start])
+		r.kind, r.plain, r.unchecked = KindOf(s.data[start]), false, true
 	} else {
 		r.kind, err = s.value(1)
 		if err != nil {
 			return r.fail(err)
 		}
+		r.plain, r.unchecked = s.strFlags == 0, false
 	}
 	r.name = name
 	r.rawStart, r.rawEnd = rawStart, rawStart+len(raw)
@@ -142,6 +145,16 @@ func (r *ObjectReader) Value() []byte { return r.s.data[r.valueStart:r.valueEnd]
 
 // Kind returns the JSON type of the current member's value.
 func (r *ObjectReader) Kind() Kind { return r.kind }
+
+// Unquoted returns the current member's value decoded, as Rules.Unquote does, when it is
+// a JSON string (ok is false otherwise, and for a value Unchecked selected). It knows
+// from the scan whether the value needs decoding.
+func (r *ObjectReader) Unquoted() (s string, ok bool) {
+	if r.kind != String || r.unchecked {
+		return "", false
+	}
+	return unquoted(r.Value(), r.plain), true
+}
 
 // Member is one member of a JSON object, as AppendMembers returns it.
 type Member struct {
@@ -212,6 +225,7 @@ type ArrayReader struct {
 	s       scanner
 	value   []byte
 	kind    Kind
+	plain   bool // a string element's contents are its value
 	index   int
 	started bool
 	done    bool
@@ -265,7 +279,7 @@ func (r *ArrayReader) Next() bool {
 	if err != nil {
 		return r.fail(err)
 	}
-	r.kind, r.value = kind, s.data[start:s.pos]
+	r.kind, r.value, r.plain = kind, s.data[start:s.pos], s.strFlags == 0
 	r.index++
 	return true
 }
@@ -297,3 +311,13 @@ func (r *ArrayReader) Value() []byte { return r.value }
 
 // Kind returns the JSON type of the current element.
 func (r *ArrayReader) Kind() Kind { return r.kind }
+
+// Unquoted returns the current element decoded, as Rules.Unquote does, when it is a JSON
+// string (ok is false otherwise). It knows from the scan whether the element needs
+// decoding.
+func (r *ArrayReader) Unquoted() (s string, ok bool) {
+	if r.kind != String {
+		return "", false
+	}
+	return unquoted(r.value, r.plain), true
+}

@@ -179,6 +179,7 @@ type scanner struct {
 	maxDepth int32
 	strict   bool
 	unique   bool
+	strFlags strFlags // of the last string value scanned
 }
 
 func (s *scanner) init(r Rules) {
@@ -209,7 +210,8 @@ func (s *scanner) value(depth int) (Kind, error) {
 	}
 	switch c := s.data[s.pos]; {
 	case c == '"':
-		_, err := s.str()
+		var err error
+		s.strFlags, err = s.str()
 		return String, err
 	case c == '{':
 		if depth >= int(s.maxDepth) {

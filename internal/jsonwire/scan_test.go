@@ -182,6 +182,18 @@ func TestObjectReader(t *testing.T) {
 	if r.Next() {
 		t.Error("Next after the end")
 	}
+	var u ObjectReader
+	if err := u.Reset([]byte(`{"a":"x\u00e9","b":"plain","c":1}`), strict); err != nil {
+		t.Fatal(err)
+	}
+	var strs []string
+	for u.Next() {
+		s, ok := u.Unquoted()
+		strs = append(strs, fmt.Sprintf("%s %v", s, ok))
+	}
+	if d := cmp.Diff([]string{"xé true", "plain true", " false"}, strs); d != "" {
+		t.Errorf("Unquoted (-want +got):\n%s", d)
+	}
 }
 
 func TestObjectReaderErrors(t *testing.T) {
@@ -227,6 +239,9 @@ func TestObjectReaderUnchecked(t *testing.T) {
 	}
 	if !r.Next() || string(r.Value()) != `{"x":[1,2,}]` || r.Kind() != Object {
 		t.Fatalf("lazy member: %q %v %v", r.Value(), r.Kind(), r.Err())
+	}
+	if _, ok := r.Unquoted(); ok {
+		t.Error("Unquoted decoded an unchecked value")
 	}
 	if r.Next() {
 		t.Fatal("the checked member with a lone surrogate was accepted")

@@ -28,6 +28,16 @@ func (r Rules) UnquoteBytes(raw []byte) []byte {
 	return appendUnquoted(make([]byte, 0, len(body)), body)
 }
 
+// unquoted decodes raw, an accepted JSON string with its quotes; plain says that its
+// contents are its value.
+func unquoted(raw []byte, plain bool) string {
+	body := raw[1 : len(raw)-1]
+	if plain {
+		return string(body)
+	}
+	return string(appendUnquoted(make([]byte, 0, len(body)), body))
+}
+
 // isPlain reports whether the contents of a string accepted under r are its value.
 func (r Rules) isPlain(body []byte) bool {
 	if r.StrictStrings { // accepted strings are valid UTF-8
