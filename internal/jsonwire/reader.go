@@ -21,7 +21,7 @@ package jsonwire
 // it is an error. Names and values are slices of the input, so reading allocates nothing
 // but decoded names that hold escapes. The zero ObjectReader is empty; Reset starts it.
 type ObjectReader struct {
-	s     scanner
+	walk
 	names nameSet
 	name  []byte // the current name decoded
 	// The current name as written and the current value are data[rawStart:rawEnd] and
@@ -31,9 +31,6 @@ type ObjectReader struct {
 	kind                 Kind
 	plain                bool // a string value's contents are its value
 	unchecked            bool // the value was only delimited (Unchecked)
-	started              bool
-	done                 bool
-	err                  error
 
 	// Unchecked, when not nil, selects members whose values are not checked: their end
 	// is found with FindEnd, for values the caller hands, exactly as sliced, to a parser
@@ -44,48 +41,19 @@ type ObjectReader struct {
 // Reset starts reading data, which must hold a JSON object (a *SyntaxError "want a JSON
 // object" otherwise), under rules.
 func (r *ObjectReader) Reset(data []byte, rules Rules) error {
-	r.s = scanner{data: data}
-	r.s.init(rules)
 	r.names.n, r.names.big = 0, nil
-	r.name, r.kind, r.plain, r.unchecked, r.started, r.done, r.err = nil, Invalid, false, false, false, false, nil
+	r.name, r.kind, r.plain, r.unchecked = nil, Invalid, false, false
 	r.rawStart, r.rawEnd, r.valueStart, r.valueEnd = 0, 0, 0, 0
-	r.s.skipSpace()
-	if r.s.pos >= len(data) || data[r.s.pos] != '{' {
-		r.done = true
-		r.err = r.s.fail("want a JSON object")
-		return r.err
-	}
-	r.s.pos++
-	return nil
+	return r.start(data, rules, '{', "object")
 }
 
 // Next moves to the next member. It returns false at the end of the object or on an
 // error; Err tells which.
 func (r *ObjectReader) Next() bool {
-	if r.done {
+	if !r.step('}', "object") {
 		return false
 	}
 	s := &r.s
-	s.skipSpace()
-	if !r.started {
-		r.started = true
-		if s.pos < len(s.data) && s.data[s.pos] == '}' {
-			return r.finish()
-		}
-	} else {
-		if s.pos >= len(s.data) {
-			return r.fail(s.fail("unterminated object"))
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipSpace()
-		case '}':
-			return r.finish()
-		default:
-			return r.fail(s.fail("want ',' or '}' in object"))
-		}
-	}
 	rawStart := s.pos + 1
 	raw, name, err := s.memberName(&r.names, true)
 	if err != nil {
@@ -112,25 +80,6 @@ func (r *ObjectReader) Next() bool {
 	r.valueStart, r.valueEnd = start, s.pos
 	return true
 }
-
-func (r *ObjectReader) finish() bool {
-	r.s.pos++ // '}'
-	r.done = true
-	r.s.skipSpace()
-	if r.s.pos != len(r.s.data) {
-		r.err = r.s.fail("data after the JSON object")
-	}
-	return false
-}
-
-func (r *ObjectReader) fail(err error) bool {
-	r.err, r.done = err, true
-	return false
-}
-
-// Err returns the error that ended the walk: a *SyntaxError or a *DuplicateNameError;
-// nil at the end of a well-formed object.
-func (r *ObjectReader) Err() error { return r.err }
 
 // Name returns the current member's name, decoded. It is a slice of the input unless
 // the name holds escapes (or, when strings are not strict, invalid UTF-8); it must not
@@ -222,58 +171,27 @@ func (r Rules) AppendMembers(dst []Member, data []byte) ([]Member, error) {
 // ArrayReader walks the elements of one JSON array, checking the whole array under its
 // Rules as it goes; it is used like ObjectReader. Elements are slices of the input.
 type ArrayReader struct {
-	s       scanner
-	value   []byte
-	kind    Kind
-	plain   bool // a string element's contents are its value
-	index   int
-	started bool
-	done    bool
-	err     error
+	walk
+	value []byte
+	kind  Kind
+	plain bool // a string element's contents are its value
+	index int
 }
 
 // Reset starts reading data, which must hold a JSON array (a *SyntaxError "want a JSON
 // array" otherwise), under rules.
 func (r *ArrayReader) Reset(data []byte, rules Rules) error {
-	*r = ArrayReader{s: scanner{data: data}, index: -1}
-	r.s.init(rules)
-	r.s.skipSpace()
-	if r.s.pos >= len(data) || data[r.s.pos] != '[' {
-		r.done = true
-		r.err = r.s.fail("want a JSON array")
-		return r.err
-	}
-	r.s.pos++
-	return nil
+	r.value, r.kind, r.plain, r.index = nil, Invalid, false, -1
+	return r.start(data, rules, '[', "array")
 }
 
 // Next moves to the next element. It returns false at the end of the array or on an
 // error; Err tells which.
 func (r *ArrayReader) Next() bool {
-	if r.done {
+	if !r.step(']', "array") {
 		return false
 	}
 	s := &r.s
-	s.skipSpace()
-	if !r.started {
-		r.started = true
-		if s.pos < len(s.data) && s.data[s.pos] == ']' {
-			return r.finish()
-		}
-	} else {
-		if s.pos >= len(s.data) {
-			return r.fail(s.fail("unterminated array"))
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipSpace()
-		case ']':
-			return r.finish()
-		default:
-			return r.fail(s.fail("want ',' or ']' in array"))
-		}
-	}
 	start := s.pos
 	kind, err := s.value(1)
 	if err != nil {
@@ -283,25 +201,6 @@ func (r *ArrayReader) Next() bool {
 	r.index++
 	return true
 }
-
-func (r *ArrayReader) finish() bool {
-	r.s.pos++ // ']'
-	r.done = true
-	r.s.skipSpace()
-	if r.s.pos != len(r.s.data) {
-		r.err = r.s.fail("data after the JSON array")
-	}
-	return false
-}
-
-func (r *ArrayReader) fail(err error) bool {
-	r.err, r.done = err, true
-	return false
-}
-
-// Err returns the error that ended the walk (a *SyntaxError or a *DuplicateNameError);
-// nil at the end of a well-formed array.
-func (r *ArrayReader) Err() error { return r.err }
 
 // Index returns the current element's index, from 0.
 func (r *ArrayReader) Index() int { return r.index }
@@ -321,3 +220,82 @@ func (r *ArrayReader) Unquoted() (s string, ok bool) {
 	}
 	return unquoted(r.value, r.plain), true
 }
+
+// walk is what ObjectReader and ArrayReader share: the scanner inside one container and
+// how the walk ended.
+type walk struct {
+	s       scanner
+	started bool
+	done    bool
+	err     error
+}
+
+// start begins walking data, which must hold the container that opens with open (what
+// names it in errors: "object" or "array"), under rules.
+func (w *walk) start(data []byte, rules Rules, open byte, what string) error {
+	w.s = scanner{data: data}
+	w.s.init(rules)
+	w.started, w.done, w.err = false, false, nil
+	w.s.skipSpace()
+	if w.s.pos >= len(data) || data[w.s.pos] != open {
+		return w.failed(w.s.fail("want a JSON " + what))
+	}
+	w.s.pos++
+	return nil
+}
+
+// step moves to where the next member or element starts, past the separator, in a
+// container that closes with end. It returns false at the end of the container (data
+// after it is an error) and on an error.
+func (w *walk) step(end byte, what string) bool {
+	if w.done {
+		return false
+	}
+	s := &w.s
+	s.skipSpace()
+	if !w.started {
+		w.started = true
+		if s.pos < len(s.data) && s.data[s.pos] == end {
+			return w.finish(what)
+		}
+		return true
+	}
+	if s.pos >= len(s.data) {
+		return w.fail(s.fail("unterminated " + what))
+	}
+	switch s.data[s.pos] {
+	case ',':
+		s.pos++
+		s.skipSpace()
+		return true
+	case end:
+		return w.finish(what)
+	}
+	return w.fail(s.fail("want ',' or '" + string(end) + "' in " + what))
+}
+
+// finish ends the walk at the closing bracket, which must end the data.
+func (w *walk) finish(what string) bool {
+	w.s.pos++
+	w.done = true
+	w.s.skipSpace()
+	if w.s.pos != len(w.s.data) {
+		w.err = w.s.fail("data after the JSON " + what)
+	}
+	return false
+}
+
+// fail ends the walk with err; it returns false, for Next.
+func (w *walk) fail(err error) bool {
+	w.failed(err)
+	return false
+}
+
+func (w *walk) failed(err error) error {
+	w.err, w.done = err, true
+	return err
+}
+
+// Err returns the error that ended the walk: a *SyntaxError or a *DuplicateNameError;
+// nil at the end of a well-formed object or array.
+func (w *walk) Err() error { return w.err }
