@@ -2,6 +2,7 @@ package jsonwire
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -103,8 +104,11 @@ func TestMaxDepth(t *testing.T) {
 	if err := loose.Valid(nest(DefaultMaxDepth / 2)); err != nil {
 		t.Errorf("DefaultMaxDepth levels: %v", err)
 	}
-	if err := loose.Valid([]byte(strings.Repeat("[", DefaultMaxDepth+1) + strings.Repeat("]", DefaultMaxDepth+1))); err == nil {
-		t.Error("DefaultMaxDepth+1 levels accepted")
+	for _, n := range []int{DefaultMaxDepth, DefaultMaxDepth + 1} {
+		deep := []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+		if got, std := loose.Valid(deep) == nil, json.Valid(deep); got != std || got != (n == DefaultMaxDepth) {
+			t.Errorf("%d levels: valid %v, encoding/json %v", n, got, std)
+		}
 	}
 }
 
