@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // Localized holds one message in one or more languages: a JSON object whose member names
@@ -75,15 +77,10 @@ func (l Localized) Tags() []string {
 // UnmarshalJSON decodes a JSON object of strings. It rejects other JSON types and
 // members whose value is not a string (null included); null leaves l unchanged.
 func (l *Localized) UnmarshalJSON(data []byte) error {
-	s := scanner{data: data}
-	if _, err := s.value(); err != nil {
+	v, err := validValue(data)
+	if err != nil {
 		return err
 	}
-	if err := s.end(); err != nil {
-		return err
-	}
-	v := data[s.skipStart():]
-	v = v[:len(v)-trailingSpace(v)]
 	switch v[0] {
 	case 'n':
 		return nil
@@ -101,16 +98,19 @@ func (l *Localized) UnmarshalJSON(data []byte) error {
 // parseLocalized decodes a valid JSON object whose values must be strings.
 func parseLocalized(v []byte) (Localized, error) {
 	l := make(Localized, 2)
-	s := scanner{data: v}
-	err := s.object(func(m member) error {
-		tag := decodeString(m.key, m.keyPlain)
-		if m.val[0] != '"' {
-			return fmt.Errorf("must map each language tag to a JSON string, but %s maps to %s", quote(tag), kind(m.val))
+	var r jsonwire.ObjectReader
+	if err := r.Reset(v, payloadRules()); err != nil {
+		return nil, err
+	}
+	for r.Next() {
+		tag := string(r.Name())
+		s, ok := r.Unquoted()
+		if !ok {
+			return nil, fmt.Errorf("must map each language tag to a JSON string, but %s maps to %s", quote(tag), r.Kind())
 		}
-		l[tag] = decodeString(m.val[1:len(m.val)-1], isPlain(m.val))
-		return nil
-	})
-	if err != nil {
+		l[tag] = s
+	}
+	if err := r.Err(); err != nil {
 		return nil, err
 	}
 	return l, nil

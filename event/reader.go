@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // PayloadReader walks the members of one event payload, a JSON object, in document
@@ -42,10 +43,8 @@ import (
 // reads data in place: Raw returns a slice of it; Keep copies.
 type PayloadReader struct {
 	typ  string
-	s    scanner
-	m    member
-	name string
-	done bool
+	r    jsonwire.ObjectReader
+	name string // the current member's name, once asked for
 	err  error
 }
 
@@ -53,63 +52,33 @@ type PayloadReader struct {
 // an event of type typeURI (used in error messages). It fails when data does not start
 // with a JSON object.
 func NewPayloadReader(typeURI string, data []byte) (*PayloadReader, error) {
-	r := &PayloadReader{typ: typeURI, s: scanner{data: data}}
-	switch c := r.s.peek(); c {
-	case '{':
-		r.s.pos++
-		r.s.depth = 1
-		return r, nil
-	case 0:
-		if r.s.pos >= len(data) {
-			return nil, &Error{Type: typeURI, Reason: "is not valid JSON", Err: r.s.fail("unexpected end of JSON input")}
-		}
-	case '"', '[', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		if _, err := r.s.value(); err != nil {
+	if i := jsonwire.SkipSpace(data, 0); i < len(data) && data[i] != '{' {
+		if _, err := payloadRules().Skip(data, i); err != nil {
 			return nil, &Error{Type: typeURI, Reason: "is not valid JSON", Err: err}
 		}
-		return nil, &Error{Type: typeURI, Reason: "must be a JSON object, not " + kind(data[r.s.skipStart():])}
+		return nil, &Error{Type: typeURI, Reason: "must be a JSON object, not " + kind(data[i:])}
 	}
-	return nil, &Error{Type: typeURI, Reason: "is not valid JSON", Err: r.s.fail(fmt.Sprintf("unexpected character %q", data[r.s.pos]))}
+	r := &PayloadReader{typ: typeURI}
+	if err := r.r.Reset(data, payloadRules()); err != nil {
+		return nil, r.syntax(err)
+	}
+	return r, nil
 }
 
 // Next moves to the next member. It returns false at the end of the object or after an
 // error; Err tells which.
 func (r *PayloadReader) Next() bool {
-	if r.done || r.err != nil {
+	if r.err != nil {
 		return false
 	}
-	s := &r.s
-	if r.m.val == nil { // first member
-		if s.peek() == '}' {
-			return r.finish()
+	if !r.r.Next() {
+		if err := r.r.Err(); err != nil {
+			r.err = r.syntax(err)
 		}
-	} else {
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			return r.finish()
-		default:
-			r.err = r.syntax(s.fail("expected ',' or '}' after object member"))
-			return false
-		}
-	}
-	m, err := s.member()
-	if err != nil {
-		r.err = r.syntax(err)
 		return false
 	}
-	r.m, r.name = m, ""
+	r.name = ""
 	return true
-}
-
-func (r *PayloadReader) finish() bool {
-	r.s.pos++ // '}'
-	r.done = true
-	if err := r.s.end(); err != nil {
-		r.err = r.syntax(err)
-	}
-	return false
 }
 
 func (r *PayloadReader) syntax(err error) *Error {
@@ -123,24 +92,19 @@ func (r *PayloadReader) Err() error { return r.err }
 // holds escape sequences or invalid UTF-8. Use it to dispatch on the name:
 // `switch string(r.Key())` compares without converting. The slice aliases the data being
 // read and must not be modified.
-func (r *PayloadReader) Key() []byte {
-	if r.m.keyPlain || (bytes.IndexByte(r.m.key, '\\') < 0 && utf8.Valid(r.m.key)) {
-		return r.m.key
-	}
-	return []byte(r.Name())
-}
+func (r *PayloadReader) Key() []byte { return r.r.Name() }
 
 // Name returns the current member's name.
 func (r *PayloadReader) Name() string {
 	if r.name == "" {
-		r.name = decodeString(r.m.key, r.m.keyPlain)
+		r.name = string(r.r.Name())
 	}
 	return r.name
 }
 
 // Raw returns the current member's value as raw JSON. It aliases the data being read:
 // copy it to keep it beyond the UnmarshalJSON call.
-func (r *PayloadReader) Raw() json.RawMessage { return r.m.val }
+func (r *PayloadReader) Raw() json.RawMessage { return r.r.Value() }
 
 // Keep stores a copy of the current member in *extra under its name, allocating the map
 // when it is nil. Typed events use it for members their event type does not define.
@@ -148,7 +112,7 @@ func (r *PayloadReader) Keep(extra *map[string]json.RawMessage) {
 	if *extra == nil {
 		*extra = make(map[string]json.RawMessage, 2)
 	}
-	(*extra)[r.Name()] = bytes.Clone(r.m.val)
+	(*extra)[r.Name()] = bytes.Clone(r.r.Value())
 }
 
 // Fail records an error about the current member (unless one is recorded already), e.g.
@@ -161,21 +125,19 @@ func (r *PayloadReader) Fail(reason string, err error) {
 }
 
 func (r *PayloadReader) wrongType(want string) {
-	r.Fail("must be "+want+", not "+kind(r.m.val), nil)
+	r.Fail("must be "+want+", not "+r.r.Kind().String(), nil)
 }
 
-func (r *PayloadReader) isNull() bool { return r.m.val[0] == 'n' }
+func (r *PayloadReader) isNull() bool { return r.r.Kind() == jsonwire.Null }
 
 // ReadString returns the current member's value, which must be a JSON string.
 func (r *PayloadReader) ReadString() string {
-	v := r.m.val
-	switch v[0] {
-	case '"':
-		return decodeString(v[1:len(v)-1], isPlain(v))
-	case 'n':
-		return ""
+	if s, ok := r.r.Unquoted(); ok {
+		return s
 	}
-	r.wrongType("a JSON string")
+	if !r.isNull() {
+		r.wrongType("a JSON string")
+	}
 	return ""
 }
 
@@ -185,7 +147,7 @@ func (r *PayloadReader) ReadTimestamp() Timestamp {
 	if r.isNull() {
 		return 0
 	}
-	t, err := parseTimestamp(r.m.val)
+	t, err := parseTimestamp(r.r.Value())
 	if err != nil {
 		r.Fail(err.Error(), nil)
 	}
@@ -196,7 +158,7 @@ func (r *PayloadReader) ReadTimestamp() Timestamp {
 // values are JSON strings; see Localized. (An empty object decodes to an empty, non-nil
 // map, which Localized.Validate rejects.)
 func (r *PayloadReader) ReadLocalized() Localized {
-	v := r.m.val
+	v := r.r.Value()
 	switch v[0] {
 	case '{':
 		l, err := parseLocalized(v)
@@ -215,19 +177,24 @@ func (r *PayloadReader) ReadLocalized() Localized {
 // ReadStrings returns the current member's value, which must be a JSON array of strings.
 // An empty array decodes to an empty, non-nil slice.
 func (r *PayloadReader) ReadStrings() []string {
-	v := r.m.val
+	v := r.r.Value()
 	switch v[0] {
 	case '[':
-		out := []string{}
-		s := scanner{data: v}
-		err := s.array(func(i int, val []byte) error {
-			if val[0] != '"' {
-				return fmt.Errorf("must be an array of JSON strings, but element %d is %s", i, kind(val))
-			}
-			out = append(out, decodeString(val[1:len(val)-1], isPlain(val)))
+		var a jsonwire.ArrayReader
+		if err := a.Reset(v, payloadRules()); err != nil {
+			r.Fail(err.Error(), nil)
 			return nil
-		})
-		if err != nil {
+		}
+		out := []string{}
+		for a.Next() {
+			s, ok := a.Unquoted()
+			if !ok {
+				r.Fail(fmt.Sprintf("must be an array of JSON strings, but element %d is %s", a.Index(), a.Kind()), nil)
+				return nil
+			}
+			out = append(out, s)
+		}
+		if err := a.Err(); err != nil {
 			r.Fail(err.Error(), nil)
 			return nil
 		}
@@ -243,7 +210,7 @@ func (r *PayloadReader) ReadStrings() []string {
 // with encoding/json into a map whose numbers are json.Number (so that they keep their
 // exact text). An empty object decodes to an empty, non-nil map.
 func (r *PayloadReader) ReadObject() map[string]any {
-	v := r.m.val
+	v := r.r.Value()
 	switch v[0] {
 	case '{':
 		d := json.NewDecoder(bytes.NewReader(v))
@@ -264,43 +231,14 @@ func (r *PayloadReader) ReadObject() map[string]any {
 // ReadInto decodes the current member's value into v with encoding/json, for members of
 // other types.
 func (r *PayloadReader) ReadInto(v any) {
-	if err := json.Unmarshal(r.m.val, v); err != nil {
+	if err := json.Unmarshal(r.r.Value(), v); err != nil {
 		r.Fail("is malformed", err)
 	}
 }
 
-// isPlain reports whether the raw JSON string v (with its quotes) holds only printable
-// ASCII and no escape sequence, so that its bytes are its value.
-func isPlain(v []byte) bool {
-	for _, c := range v[1 : len(v)-1] {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// decodeString returns the value of the JSON string whose contents (between the quotes,
-// already validated) are raw. plain means raw needs no unescaping (and is ASCII); when
-// not plain, valid UTF-8 without escapes is still taken as is, else encoding/json decodes
-// it (replacing invalid UTF-8 with U+FFFD).
-func decodeString(raw []byte, plain bool) string {
-	if plain || (bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)) {
-		return string(raw)
-	}
-	quoted := make([]byte, 0, len(raw)+2)
-	quoted = append(append(append(quoted, '"'), raw...), '"')
-	var s string
-	if err := json.Unmarshal(quoted, &s); err != nil {
-		// The scanner accepted raw, so encoding/json cannot fail on it.
-		panic("event: scanner accepted a string encoding/json rejects: " + err.Error())
-	}
-	return s
-}
-
 // parseTimestamp parses a JSON number as whole seconds.
 func parseTimestamp(v []byte) (Timestamp, error) {
-	if len(v) == 0 || (v[0] != '-' && !isDigit(v[0])) {
+	if jsonwire.KindOfValue(v) != jsonwire.Number {
 		return 0, fmt.Errorf("must be a JSON number of seconds, not %s", kind(v))
 	}
 	if !bytes.ContainsAny(v, ".eE") {

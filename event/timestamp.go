@@ -35,15 +35,10 @@ func (t Timestamp) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a JSON number of seconds; null leaves t unchanged.
 func (t *Timestamp) UnmarshalJSON(data []byte) error {
-	s := scanner{data: data}
-	if _, err := s.value(); err != nil {
+	v, err := validValue(data)
+	if err != nil {
 		return err
 	}
-	if err := s.end(); err != nil {
-		return err
-	}
-	v := data[s.skipStart():]
-	v = v[:len(v)-trailingSpace(v)]
 	if v[0] == 'n' {
 		return nil
 	}
@@ -58,16 +53,3 @@ func (t *Timestamp) UnmarshalJSON(data []byte) error {
 type timestampError struct{ msg string }
 
 func (e *timestampError) Error() string { return e.msg }
-
-func trailingSpace(v []byte) int {
-	n := 0
-	for i := len(v) - 1; i >= 0; i-- {
-		switch v[i] {
-		case ' ', '\t', '\n', '\r':
-			n++
-		default:
-			return n
-		}
-	}
-	return n
-}

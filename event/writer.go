@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // PayloadWriter builds the JSON object of one event payload. Typed events use it in
@@ -105,14 +106,7 @@ func (w *PayloadWriter) Strings(name string, s []string) {
 		return
 	}
 	w.name(name)
-	w.buf = append(w.buf, '[')
-	for i, v := range s {
-		if i > 0 {
-			w.buf = append(w.buf, ',')
-		}
-		w.buf = appendString(w.buf, v)
-	}
-	w.buf = append(w.buf, ']')
+	w.buf = jsonwire.AppendStrings(w.buf, s, payloadEscaping)
 }
 
 // Object writes a JSON object member encoded with encoding/json; nil is omitted.
@@ -181,53 +175,11 @@ func (w *PayloadWriter) Bytes() ([]byte, error) {
 	return append(w.buf, '}'), nil
 }
 
-// appendString appends s as a JSON string. Invalid UTF-8 is replaced with U+FFFD, and
-// U+2028 and U+2029 are escaped, as encoding/json does.
+// payloadEscaping is how the writer escapes strings: as encoding/json does (invalid UTF-8
+// replaced with U+FFFD, U+2028 and U+2029 escaped) but without HTML escaping.
+const payloadEscaping = jsonwire.EscapeLineTerminators | jsonwire.ReplaceInvalidUTF8
+
+// appendString appends s as a JSON string escaped as payloadEscaping says.
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonwire.AppendString(b, s, payloadEscaping)
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 
@@ -21,11 +20,8 @@ import (
 // A DecryptionKey is immutable and safe for concurrent use; fmt and log/slog show its kid
 // and algorithm only.
 type DecryptionKey struct {
-	kid        string
-	thumbprint string
-	alg        string
-	private    crypto.PrivateKey
-	public     crypto.PublicKey
+	keyMeta
+	private crypto.PrivateKey
 }
 
 // GenerateEncryptionKey creates a new decryption key for alg: "RSA-OAEP-256" (RSA, 2048
@@ -69,41 +65,25 @@ func NewDecryptionKey(priv crypto.PrivateKey, alg string) (*DecryptionKey, error
 	if err != nil {
 		return nil, err
 	}
-	alg, err = resolveEncryptionAlg(alg, pub)
+	meta, err := newKeyMeta(pub, alg, resolveEncryptionAlg)
 	if err != nil {
 		return nil, err
 	}
-	tp, err := thumbprint(pub)
-	if err != nil {
-		return nil, err
-	}
-	return &DecryptionKey{kid: tp, thumbprint: tp, alg: alg, private: priv, public: pub}, nil
+	return &DecryptionKey{keyMeta: meta, private: priv}, nil
 }
 
 // ParseDecryptionKeyPEM loads a decryption key from PEM (PKCS#8, PKCS#1 RSA or SEC1 EC).
 // alg "" infers the algorithm (RSA → RSA-OAEP-256, EC → ECDH-ES); an explicit alg must fit
 // the key type. The kid is the RFC 7638 thumbprint.
 func ParseDecryptionKeyPEM(data []byte, alg string) (*DecryptionKey, error) {
-	priv, err := parsePrivatePEM(data)
-	if err != nil {
-		return nil, err
-	}
-	return NewDecryptionKey(priv, alg)
+	return loadPEM(data, alg, NewDecryptionKey)
 }
 
 // ParseDecryptionKeyJWK loads a decryption key from a private JWK. The algorithm is the
 // JWK's "alg" or inferred; the kid is the JWK's "kid" or the RFC 7638 thumbprint. A JWK
 // whose "use" is not "enc" is refused.
 func ParseDecryptionKeyJWK(data []byte) (*DecryptionKey, error) {
-	jwk, err := parsePrivateJWK(data, useEnc)
-	if err != nil {
-		return nil, err
-	}
-	k, err := NewDecryptionKey(jwk.Key, jwk.Algorithm)
-	if err != nil {
-		return nil, err
-	}
-	return k.WithKeyID(jwk.KeyID), nil
+	return loadJWK(data, useEnc, NewDecryptionKey)
 }
 
 // KeyID returns the key's "kid".
@@ -117,23 +97,16 @@ func (k *DecryptionKey) Algorithm() string { return k.alg }
 
 // Public returns the public key as a JWK with kid, alg and use "enc": what a transmitter
 // encrypts to. It holds no private member.
-func (k *DecryptionKey) Public() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: k.public, KeyID: k.kid, Algorithm: k.alg, Use: useEnc}
-}
+func (k *DecryptionKey) Public() jose.JSONWebKey { return k.jwk(k.public, useEnc) }
 
 // PrivateJWK returns the private key as a JWK (kid, alg, use "enc") for go-jose
 // decryption. It contains private key material: never publish it.
-func (k *DecryptionKey) PrivateJWK() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: k.private, KeyID: k.kid, Algorithm: k.alg, Use: useEnc}
-}
+func (k *DecryptionKey) PrivateJWK() jose.JSONWebKey { return k.jwk(k.private, useEnc) }
 
 // WithKeyID returns a copy of k with another kid; an empty kid restores the thumbprint.
 func (k *DecryptionKey) WithKeyID(kid string) *DecryptionKey {
 	c := *k
-	c.kid = kid
-	if kid == "" {
-		c.kid = k.thumbprint
-	}
+	c.setKeyID(kid)
 	return &c
 }
 
@@ -144,23 +117,13 @@ func (k *DecryptionKey) MarshalPEM() ([]byte, error) {
 
 // MarshalJWK encodes the private key as a JWK with kid, alg and use "enc". The result
 // contains private key material: store it as a secret.
-func (k *DecryptionKey) MarshalJWK() ([]byte, error) {
-	b, err := json.Marshal(k.PrivateJWK())
-	if err != nil {
-		return nil, fmt.Errorf("%w: encoding a %s as JWK: %v", ErrUnsupportedKey, describeKey(k.public), err)
-	}
-	return b, nil
-}
+func (k *DecryptionKey) MarshalJWK() ([]byte, error) { return k.marshalJWK(k.PrivateJWK()) }
 
 // String describes the key by kid and algorithm; it never shows key material.
-func (k DecryptionKey) String() string {
-	return fmt.Sprintf("keys.DecryptionKey{kid: %q, alg: %s}", k.kid, k.alg)
-}
+func (k DecryptionKey) String() string { return k.describe("DecryptionKey") }
 
 // GoString is like String, so that %#v shows no key material either.
 func (k DecryptionKey) GoString() string { return k.String() }
 
 // LogValue makes log/slog record the kid and algorithm only.
-func (k DecryptionKey) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("kid", k.kid), slog.String("alg", k.alg))
-}
+func (k DecryptionKey) LogValue() slog.Value { return k.logValue() }

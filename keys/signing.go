@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -23,11 +22,8 @@ import (
 // only through [SigningKey.Signer], [SigningKey.PrivateJWK], [SigningKey.JOSESigningKey],
 // [SigningKey.MarshalPEM] and [SigningKey.MarshalJWK].
 type SigningKey struct {
-	kid        string
-	thumbprint string
-	alg        string
-	signer     crypto.Signer
-	public     crypto.PublicKey
+	keyMeta
+	signer crypto.Signer
 }
 
 // Generate creates a new signing key for alg: RS256, RS384, RS512, PS256, PS384, PS512
@@ -85,15 +81,11 @@ func NewSigningKey(priv crypto.PrivateKey, alg string) (*SigningKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, err = resolveSignatureAlg(alg, pub)
+	meta, err := newKeyMeta(pub, alg, resolveSignatureAlg)
 	if err != nil {
 		return nil, err
 	}
-	tp, err := thumbprint(pub)
-	if err != nil {
-		return nil, err
-	}
-	return &SigningKey{kid: tp, thumbprint: tp, alg: alg, signer: signer, public: pub}, nil
+	return &SigningKey{keyMeta: meta, signer: signer}, nil
 }
 
 // ParsePEM loads a signing key from PEM: PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA PRIVATE
@@ -102,26 +94,14 @@ func NewSigningKey(priv crypto.PrivateKey, alg string) (*SigningKey, error) {
 // Ed25519 → EdDSA); an explicit alg must fit the key type. The kid is the RFC 7638
 // thumbprint (PEM carries no kid).
 func ParsePEM(data []byte, alg string) (*SigningKey, error) {
-	priv, err := parsePrivatePEM(data)
-	if err != nil {
-		return nil, err
-	}
-	return NewSigningKey(priv, alg)
+	return loadPEM(data, alg, NewSigningKey)
 }
 
 // ParseJWK loads a signing key from a private JWK (RFC 7517 §4). The algorithm is the
 // JWK's "alg" or, when absent, inferred from the key type; the kid is the JWK's "kid" or,
 // when absent, the RFC 7638 thumbprint. A JWK whose "use" is not "sig" is refused.
 func ParseJWK(data []byte) (*SigningKey, error) {
-	jwk, err := parsePrivateJWK(data, useSig)
-	if err != nil {
-		return nil, err
-	}
-	k, err := NewSigningKey(jwk.Key, jwk.Algorithm)
-	if err != nil {
-		return nil, err
-	}
-	return k.WithKeyID(jwk.KeyID), nil
+	return loadJWK(data, useSig, NewSigningKey)
 }
 
 // KeyID returns the key's "kid".
@@ -139,16 +119,12 @@ func (k *SigningKey) Signer() crypto.Signer { return k.signer }
 
 // Public returns the public key as a JWK with kid, alg and use "sig": the entry for the
 // transmitter's JWK Set. It holds no private member.
-func (k *SigningKey) Public() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: k.public, KeyID: k.kid, Algorithm: k.alg, Use: useSig}
-}
+func (k *SigningKey) Public() jose.JSONWebKey { return k.jwk(k.public, useSig) }
 
 // PrivateJWK returns the private key as a JWK (with kid, alg and use "sig") for go-jose
 // signing. It contains private key material: never publish it; publish
 // [SigningKey.Public] instead.
-func (k *SigningKey) PrivateJWK() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: k.signer, KeyID: k.kid, Algorithm: k.alg, Use: useSig}
-}
+func (k *SigningKey) PrivateJWK() jose.JSONWebKey { return k.jwk(k.signer, useSig) }
 
 // JOSESigningKey returns the key as a go-jose signing key; signatures made with it carry
 // the key's kid in their protected header.
@@ -160,10 +136,7 @@ func (k *SigningKey) JOSESigningKey() jose.SigningKey {
 // restores the default, the RFC 7638 thumbprint.
 func (k *SigningKey) WithKeyID(kid string) *SigningKey {
 	c := *k
-	c.kid = kid
-	if kid == "" {
-		c.kid = k.thumbprint
-	}
+	c.setKeyID(kid)
 	return &c
 }
 
@@ -176,23 +149,13 @@ func (k *SigningKey) MarshalPEM() ([]byte, error) {
 
 // MarshalJWK encodes the private key as a JWK with kid, alg and use "sig". The result
 // contains private key material: store it as a secret.
-func (k *SigningKey) MarshalJWK() ([]byte, error) {
-	b, err := json.Marshal(k.PrivateJWK())
-	if err != nil {
-		return nil, fmt.Errorf("%w: encoding a %s as JWK: %v", ErrUnsupportedKey, describeKey(k.public), err)
-	}
-	return b, nil
-}
+func (k *SigningKey) MarshalJWK() ([]byte, error) { return k.marshalJWK(k.PrivateJWK()) }
 
 // String describes the key by kid and algorithm; it never shows key material.
-func (k SigningKey) String() string {
-	return fmt.Sprintf("keys.SigningKey{kid: %q, alg: %s}", k.kid, k.alg)
-}
+func (k SigningKey) String() string { return k.describe("SigningKey") }
 
 // GoString is like String, so that %#v shows no key material either.
 func (k SigningKey) GoString() string { return k.String() }
 
 // LogValue makes log/slog record the kid and algorithm only.
-func (k SigningKey) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("kid", k.kid), slog.String("alg", k.alg))
-}
+func (k SigningKey) LogValue() slog.Value { return k.logValue() }

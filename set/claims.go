@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sigshare/sigshare/event"
+	"github.com/sigshare/sigshare/internal/jsonwire"
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/subject"
 )
@@ -20,13 +21,14 @@ type claimsSet struct {
 // parseClaimsSet checks that data is one JSON object without duplicate member names
 // (SEC-19) and splits it into cs. Values alias data.
 func parseClaimsSet(data []byte, cs *claimsSet) error {
-	// sub_id and events are checked completely where they are decoded.
-	r := objectReader{defer_: deferSubjectAndEvents}
-	if err := r.reset(data); err != nil {
+	// sub_id and events are checked completely where they are decoded: here their
+	// extent is only found.
+	r := jsonwire.ObjectReader{Unchecked: checkedLater}
+	if err := r.Reset(data, jsonRules()); err != nil {
 		return requestErr(err, "the claims set is not a JSON object")
 	}
-	for r.next() {
-		name := r.keyBytes()
+	for r.Next() {
+		name := r.Name()
 		var slot *[]byte
 		switch string(name) {
 		case "iss":
@@ -55,18 +57,24 @@ func parseClaimsSet(data []byte, cs *claimsSet) error {
 					return requestErr(nil, "the claim %s appears more than once (SEC-19)", quote(m.name))
 				}
 			}
-			cs.extra = append(cs.extra, member{name: string(name), value: r.value})
+			cs.extra = append(cs.extra, member{name: string(name), value: r.Value()})
 			continue
 		}
 		if *slot != nil {
 			return requestErr(nil, "the claim %q appears more than once (SEC-19)", name)
 		}
-		*slot = r.value
+		*slot = r.Value()
 	}
-	if r.err != nil {
-		return requestErr(r.err, "the claims set is not valid JSON: %v", r.err)
+	if err := r.Err(); err != nil {
+		return requestErr(err, "the claims set is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+// checkedLater selects the claims whose values parseClaimsSet leaves to their decoders:
+// sub_id (subject.Parse) and events (decoder.events, member by member).
+func checkedLater(name []byte) bool {
+	return string(name) == "sub_id" || string(name) == "events"
 }
 
 // decoder turns a claims set into a Token.
@@ -113,21 +121,19 @@ func audienceValue(raw []byte) (ssf.Audience, error) {
 		return ssf.Audience{s}, nil
 	case '[':
 		aud := ssf.Audience{}
-		i := skipWS(raw, 1)
-		for i < len(raw) && raw[i] != ']' {
-			end, err := scanValue(raw, i, 1)
-			if err != nil {
-				return nil, requestErr(err, "aud is not valid JSON")
-			}
-			s, ok := stringValue(raw[i:end])
+		var a jsonwire.ArrayReader
+		if err := a.Reset(raw, jsonRules()); err != nil {
+			return nil, requestErr(err, "aud is not valid JSON")
+		}
+		for a.Next() {
+			s, ok := a.Unquoted()
 			if !ok {
-				return nil, requestErr(nil, "aud must be a string or an array of strings; element %d is %s", len(aud), jsonType(raw[i:end]))
+				return nil, requestErr(nil, "aud must be a string or an array of strings; element %d is %s", len(aud), jsonType(a.Value()))
 			}
 			aud = append(aud, s)
-			i = skipWS(raw, end)
-			if i < len(raw) && raw[i] == ',' {
-				i = skipWS(raw, i+1)
-			}
+		}
+		if err := a.Err(); err != nil {
+			return nil, requestErr(err, "aud is not valid JSON")
 		}
 		return aud, nil
 	case 'n':
@@ -273,25 +279,25 @@ func (d *decoder) events(raw []byte, t *Token) (string, []byte, bool, error) {
 		return "", nil, false, requestErr(nil, "events must be a JSON object, not %s", jsonType(raw))
 	}
 	var (
-		r      objectReader
+		r      jsonwire.ObjectReader
 		first  member
 		more   []member // the second and further events
 		chosen = -1
 		n      int
 	)
-	if err := r.reset(raw); err != nil {
+	if err := r.Reset(raw, jsonRules()); err != nil {
 		return "", nil, false, requestErr(err, "events is not valid JSON: %v", err)
 	}
-	for r.next() {
-		name := r.key()
-		if r.value[0] != '{' {
-			return "", nil, false, requestErr(nil, "the payload of event %s must be a JSON object, not %s (RFC 8417 §2.2)", quote(name), jsonType(r.value))
+	for r.Next() {
+		name := string(r.Name())
+		if r.Kind() != jsonwire.Object {
+			return "", nil, false, requestErr(nil, "the payload of event %s must be a JSON object, not %s (RFC 8417 §2.2)", quote(name), r.Kind())
 		}
 		if !isURI(name) {
 			return "", nil, false, requestErr(nil, "event type %s is not a URI (RFC 8417 §2.2)", quote(name))
 		}
 		if n > 0 && !d.compat.MultipleEvents {
-			for r.next() {
+			for r.Next() {
 				n++
 			}
 			return "", nil, false, requestErr(nil, "events holds %d events; an SSF SET carries exactly one (SSF §4.2.1, CAEP-IOP §2.8.1)", n+1)
@@ -303,14 +309,14 @@ func (d *decoder) events(raw []byte, t *Token) (string, []byte, bool, error) {
 			chosen = n
 		}
 		if n == 0 {
-			first = member{name: name, value: r.value}
+			first = member{name: name, value: r.Value()}
 		} else {
-			more = append(more, member{name: name, value: r.value})
+			more = append(more, member{name: name, value: r.Value()})
 		}
 		n++
 	}
-	if r.err != nil {
-		return "", nil, false, requestErr(r.err, "events is not valid JSON: %v", r.err)
+	if err := r.Err(); err != nil {
+		return "", nil, false, requestErr(err, "events is not valid JSON: %v", err)
 	}
 	if n == 0 {
 		return "", nil, false, requestErr(nil, "events must hold an event (RFC 8417 §2.2)")

@@ -3,6 +3,8 @@ package set
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // Compatibility names the tolerances a Verifier (or ParseClaims, ParseUnverified)
@@ -97,22 +99,22 @@ const millisecondThreshold = 1_000_000_000_000
 // the tolerances used. The payload has been checked to be a JSON object.
 func (c *Compatibility) rewritePayload(payload []byte, typed, lift bool) ([]byte, []byte, Leniency, error) {
 	var (
-		r                        objectReader
+		r                        jsonwire.ObjectReader
 		members                  []rawMember
 		subj                     []byte
 		lenient                  Leniency
 		changed, hasTS, hasOccAt bool
 	)
-	if err := r.reset(payload); err != nil {
+	if err := r.Reset(payload, jsonRules()); err != nil {
 		return nil, nil, 0, err
 	}
-	for r.next() {
-		name := r.keyBytes()
-		m := rawMember{name: r.name, key: name, value: r.value}
+	for r.Next() {
+		name := r.Name()
+		m := rawMember{name: r.RawName(), key: name, value: r.Value()}
 		switch string(name) {
 		case "subject":
 			if lift {
-				subj = r.value
+				subj = r.Value()
 				changed = true
 				continue
 			}
@@ -120,7 +122,7 @@ func (c *Compatibility) rewritePayload(payload []byte, typed, lift bool) ([]byte
 			if typed {
 				hasTS = true
 				if c.MillisecondTimestamps {
-					if v, ok := fromMilliseconds(r.value); ok {
+					if v, ok := fromMilliseconds(r.Value()); ok {
 						m.value, changed = v, true
 						lenient |= LenientMillisecondEventTimestamp
 					}
@@ -131,18 +133,18 @@ func (c *Compatibility) rewritePayload(payload []byte, typed, lift bool) ([]byte
 				hasOccAt = true
 			}
 		case "reason_admin", "reason_user":
-			if typed && c.StringReasons && len(r.value) > 0 && r.value[0] == '"' {
-				v := make([]byte, 0, len(r.value)+8)
+			if typed && c.StringReasons && r.Kind() == jsonwire.String {
+				v := make([]byte, 0, len(r.Value())+8)
 				v = append(v, `{"und":`...)
-				v = append(v, r.value...)
+				v = append(v, r.Value()...)
 				m.value, changed = append(v, '}'), true
 				lenient |= LenientStringReason
 			}
 		}
 		members = append(members, m)
 	}
-	if r.err != nil {
-		return nil, nil, 0, r.err
+	if err := r.Err(); err != nil {
+		return nil, nil, 0, err
 	}
 	if hasOccAt && !hasTS {
 		for i := range members {

@@ -3,6 +3,8 @@ package set
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // Header is the JOSE header of a SET (RFC 7515 §4, RFC 7516 §4), as ParseUnverified
@@ -43,13 +45,13 @@ type joseHeader struct {
 // parse reads a decoded JOSE header: a JSON object without duplicate parameter names
 // (SEC-19) whose alg, typ, kid, cty and enc are strings. Values alias data.
 func (h *joseHeader) parse(data []byte) error {
-	var r objectReader
-	if err := r.reset(data); err != nil {
+	var r jsonwire.ObjectReader
+	if err := r.Reset(data, jsonRules()); err != nil {
 		return requestErr(err, "the JOSE header is not a JSON object")
 	}
 	var seen []string // names other than the ones with a field, for duplicates
-	for r.next() {
-		name := r.keyBytes()
+	for r.Next() {
+		name := r.Name()
 		var slot *[]byte
 		switch string(name) {
 		case "alg":
@@ -66,17 +68,17 @@ func (h *joseHeader) parse(data []byte) error {
 			if h.crit != nil {
 				return requestErr(nil, "the JOSE header parameter \"crit\" appears more than once (SEC-19)")
 			}
-			h.crit = r.value
+			h.crit = r.Value()
 			continue
 		}
 		if slot != nil {
 			if *slot != nil {
 				return requestErr(nil, "the JOSE header parameter %q appears more than once (SEC-19)", name)
 			}
-			v, ok := headerString(r.value)
-			if !ok {
-				return requestErr(nil, "the JOSE header parameter %q must be a string, not %s", name, jsonType(r.value))
+			if r.Kind() != jsonwire.String {
+				return requestErr(nil, "the JOSE header parameter %q must be a string, not %s", name, r.Kind())
 			}
+			v := jsonRules().UnquoteBytes(r.Value()) // without copying when it has no escapes
 			*slot = v
 			continue
 		}
@@ -96,26 +98,14 @@ func (h *joseHeader) parse(data []byte) error {
 			h.zip = true
 		}
 		if h.keepExtra {
-			h.extra = append(h.extra, member{name: n, value: r.value})
+			h.extra = append(h.extra, member{name: n, value: r.Value()})
 		}
 	}
-	if r.err != nil {
-		return requestErr(r.err, "the JOSE header is not valid JSON: %v", r.err)
+	if err := r.Err(); err != nil {
+		return requestErr(err, "the JOSE header is not valid JSON: %v", err)
 	}
 	h.hasAlg, h.hasTyp = h.alg != nil, h.typ != nil
 	return nil
-}
-
-// headerString decodes a string parameter, without copying when it has no escapes.
-func headerString(raw []byte) ([]byte, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return nil, false
-	}
-	s := raw[1 : len(raw)-1]
-	if bytes.IndexByte(s, '\\') < 0 {
-		return s, true
-	}
-	return unescape(make([]byte, 0, len(s)), s), true
 }
 
 // isSETType reports whether a "typ" value names the SET media type

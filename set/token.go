@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sigshare/sigshare/caep"
 	"github.com/sigshare/sigshare/event"
+	"github.com/sigshare/sigshare/internal/jsonwire"
 	"github.com/sigshare/sigshare/risc"
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/subject"
@@ -198,14 +198,8 @@ func (t *Token) AppendClaims(dst []byte, p Profile) ([]byte, error) {
 		dst = appendString(dst, t.Audience[0])
 	default:
 		sep()
-		dst = append(dst, `"aud":[`...)
-		for i, a := range t.Audience {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, a)
-		}
-		dst = append(dst, ']')
+		dst = append(dst, `"aud":`...)
+		dst = jsonwire.AppendStrings(dst, t.Audience, claimsEscaping)
 	}
 	if t.TxnID != "" {
 		sep()
@@ -239,7 +233,7 @@ func (t *Token) AppendClaims(dst []byte, p Profile) ([]byte, error) {
 				return dst, fmt.Errorf("set: Extra holds the claim %q, which is modelled or forbidden", name)
 			}
 			v := t.Extra[name]
-			if end, err := scanValue(v, skipWS(v, 0), 0); err != nil || skipWS(v, end) != len(v) {
+			if jsonRules().Valid(v) != nil {
 				return dst, fmt.Errorf("set: Extra claim %q is not valid JSON", name)
 			}
 			dst = append(dst, ',')
@@ -265,11 +259,11 @@ func marshalEvent(ev event.Event) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("set: encoding the %s event: %w", event.TypeName(ev.Type()), err)
 	}
-	i := skipWS(b, 0)
+	i := jsonwire.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, fmt.Errorf("set: the %s event does not encode to a JSON object (SET-1)", event.TypeName(ev.Type()))
 	}
-	if end, err := scanValue(b, i, 0); err != nil || skipWS(b, end) != len(b) {
+	if jsonRules().Valid(b) != nil {
 		return nil, fmt.Errorf("set: the %s event does not encode to valid JSON", event.TypeName(ev.Type()))
 	}
 	return b[i:], nil
@@ -317,21 +311,21 @@ func withSubject(payload, subj []byte) ([]byte, error) {
 	out := make([]byte, 0, len(payload)+len(subj)+12)
 	out = append(out, `{"subject":`...)
 	out = append(out, subj...)
-	var r objectReader
-	if err := r.reset(payload); err != nil {
+	var r jsonwire.ObjectReader
+	if err := r.Reset(payload, jsonRules()); err != nil {
 		return nil, fmt.Errorf("set: event payload: %w", err)
 	}
-	for r.next() {
-		if string(r.keyBytes()) == "subject" {
+	for r.Next() {
+		if string(r.Name()) == "subject" {
 			continue
 		}
 		out = append(out, ',', '"')
-		out = append(out, r.name...)
+		out = append(out, r.RawName()...)
 		out = append(out, '"', ':')
-		out = append(out, r.value...)
+		out = append(out, r.Value()...)
 	}
-	if r.err != nil {
-		return nil, fmt.Errorf("set: event payload: %w", r.err)
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("set: event payload: %w", err)
 	}
 	return append(out, '}'), nil
 }
@@ -422,48 +416,4 @@ func isURI(s string) bool {
 		}
 	}
 	return true
-}
-
-// appendString appends s as a JSON string. It escapes '"', '\\' and control characters,
-// and replaces invalid UTF-8 with U+FFFD, like encoding/json, without HTML escaping.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/sigshare/sigshare/internal/peertext"
 )
 
 // Sentinel errors of the stream management API (SSF §8.1, digest §5.8). A [Manager]
@@ -326,13 +328,13 @@ func describeBody(body []byte) (code, desc string) {
 			}
 			code = firstNonEmpty(str("error"), str("err"), str("errorCode"))
 			desc = firstNonEmpty(str("error_description"), str("description"), str("errorSummary"), str("message"))
-			return clean(code, 64), clean(desc, maxDescription)
+			return peertext.Clean(code, 64), peertext.Clean(desc, maxDescription)
 		}
 	}
 	if !utf8.Valid(body) {
 		return "", ""
 	}
-	return "", clean(string(body), 256)
+	return "", peertext.Clean(string(body), 256)
 }
 
 func firstNonEmpty(v ...string) string {
@@ -344,43 +346,37 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-// clean removes control characters and bounds the length of text from a peer.
-func clean(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
+// ParseRetryAfter reads a Retry-After header value (RFC 9110 §10.2.3): delta-seconds
+// or an HTTP-date, taken relative to now. It returns how long to wait: zero for a number
+// that is not positive or a date that has passed, and at most the longest time.Duration.
+// ok is false when the value is empty or neither form; surrounding white space is
+// ignored. Callers bound the delay as their protocol needs.
+func ParseRetryAfter(header string, now time.Time) (wait time.Duration, ok bool) {
+	v := strings.TrimSpace(header)
 	if v == "" {
-		return 0
+		return 0, false
 	}
 	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
+		switch {
+		case secs <= 0:
+			return 0, true
+		case secs > int64(math.MaxInt64/time.Second):
+			return math.MaxInt64, true
 		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(secs) * time.Second
+		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
-		}
+		return max(t.Sub(now), 0), true
 	}
-	return 0
+	return 0, false
+}
+
+// maxRetryAfter bounds the wait a Retry-After asks of a Receiver.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter is the wait for a RateLimitError: ParseRetryAfter, in whole seconds,
+// at most maxRetryAfter.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	wait, _ := ParseRetryAfter(v, now)
+	return min(wait, maxRetryAfter).Round(time.Second)
 }

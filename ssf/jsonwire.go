@@ -8,7 +8,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // MemberError reports a JSON member that is missing, has the wrong JSON type or an
@@ -193,37 +194,25 @@ func (d *decoder) rest() (map[string]json.RawMessage, error) {
 	return extra, errors.Join(d.errs...)
 }
 
+// wireRules are the JSON rules of the SSF wire model: exactly what encoding/json accepts,
+// which decodes every message before its members are looked at.
+func wireRules() jsonwire.Rules { return jsonwire.Rules{} }
+
+// wireEscaping is how strings are written: exactly as encoding/json writes them
+// (HTML-safe, invalid UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped), except that
+// U+0008 and U+000C are written \u0008 and \u000c.
+const wireEscaping = jsonwire.EscapeHTML | jsonwire.EscapeLineTerminators | jsonwire.ReplaceInvalidUTF8
+
 func decodeString(raw []byte) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	if k := jsonKind(raw); k != "string" {
 		return "", fmt.Errorf("want a string, got %s", k)
 	}
-	if s, ok := plainString(raw); ok {
-		return s, nil
+	if end, err := wireRules().Skip(raw, 0); err != nil || end != len(raw) {
+		var s string
+		return "", json.Unmarshal(raw, &s) // says what is wrong, as encoding/json does
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", err
-	}
-	return s, nil
-}
-
-// plainString returns the content of a JSON string literal that needs no unescaping
-// (no backslash, no control character, valid UTF-8).
-func plainString(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return "", false
-	}
-	body := raw[1 : len(raw)-1]
-	for _, c := range body {
-		if c == '\\' || c == '"' || c < 0x20 {
-			return "", false
-		}
-	}
-	if !utf8.Valid(body) {
-		return "", false
-	}
-	return string(body), true
+	return wireRules().Unquote(raw), nil
 }
 
 // decodeStrings decodes an array of strings; idx is the index of a non-string element
@@ -232,76 +221,29 @@ func decodeStrings(raw []byte) ([]string, int, error) {
 	if k := jsonKind(raw); k != "array" {
 		return nil, -1, fmt.Errorf("want an array of strings, got %s", k)
 	}
-	if out, ok := scanStrings(raw); ok {
-		return out, -1, nil
-	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return nil, -1, err
-	}
-	out := make([]string, len(elems))
-	for i, e := range elems {
-		s, err := decodeString(e)
-		if err != nil {
-			return nil, i, err
+	var r jsonwire.ArrayReader
+	_ = r.Reset(raw, wireRules()) // raw starts with '[': failures show in Err
+	out := []string{}
+	bad, badKind := -1, ""
+	for r.Next() {
+		if bad >= 0 {
+			continue // the rest is only checked: malformed JSON is reported first
 		}
-		out[i] = s
+		s, ok := r.Unquoted()
+		if !ok {
+			bad, badKind = r.Index(), jsonKind(r.Value())
+			continue
+		}
+		out = append(out, s)
+	}
+	if r.Err() != nil {
+		var elems []json.RawMessage
+		return nil, -1, json.Unmarshal(raw, &elems) // says what is wrong, as encoding/json does
+	}
+	if bad >= 0 {
+		return nil, bad, fmt.Errorf("want a string, got %s", badKind)
 	}
 	return out, -1, nil
-}
-
-// scanStrings is the fast path of decodeStrings for an array whose elements are all
-// plain strings; ok is false for anything else (the slow path then reports errors).
-func scanStrings(raw []byte) (out []string, ok bool) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
-		return nil, false
-	}
-	i = skipSpace(raw, i+1)
-	out = []string{}
-	if i < len(raw) && raw[i] == ']' {
-		return out, skipSpace(raw, i+1) == len(raw)
-	}
-	for i < len(raw) {
-		if raw[i] != '"' {
-			return nil, false
-		}
-		j := i + 1
-		for j < len(raw) && raw[j] != '"' {
-			if raw[j] == '\\' || raw[j] < 0x20 {
-				return nil, false
-			}
-			j++
-		}
-		if j >= len(raw) {
-			return nil, false
-		}
-		body := raw[i+1 : j]
-		if !utf8.Valid(body) {
-			return nil, false
-		}
-		out = append(out, string(body))
-		i = skipSpace(raw, j+1)
-		if i >= len(raw) {
-			return nil, false
-		}
-		switch raw[i] {
-		case ',':
-			i = skipSpace(raw, i+1)
-		case ']':
-			return out, skipSpace(raw, i+1) == len(raw)
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 func decodeNonNegInt(raw []byte) (int, error) {
@@ -405,72 +347,11 @@ func (e *encoder) extra(object string, extra map[string]json.RawMessage, reserve
 func (e *encoder) bytes() []byte { return append(e.buf, '}') }
 
 func appendStrings(b []byte, v []string) []byte {
-	b = append(b, '[')
-	for i, s := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return append(b, ']')
+	return jsonwire.AppendStrings(b, v, wireEscaping)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// jsonSafe[c] is true for the ASCII bytes appendJSONString copies unescaped.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string the way encoding/json writes it
-// (HTML-safe, invalid UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped).
+// appendJSONString appends s as a JSON string the way encoding/json writes it; see
+// wireEscaping.
 func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonwire.AppendString(b, s, wireEscaping)
 }

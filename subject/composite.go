@@ -3,6 +3,8 @@ package subject
 import (
 	"slices"
 	"strconv"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // appender is implemented by this package's identifier types: append the JSON encoding
@@ -25,7 +27,7 @@ func appendIdentifier(b []byte, id Identifier) ([]byte, error) {
 	if _, err := scanObject(raw, buf[:0]); err != nil {
 		return nil, err
 	}
-	return compactJSON(b, raw), nil
+	return jsonwire.AppendCompact(b, raw), nil
 }
 
 // hasForeign reports whether id is, or contains, an Identifier implemented outside this
@@ -454,12 +456,22 @@ func (r *Raw) Validate() error {
 	if canonical, ok := legacyFormat(r.FormatName); ok {
 		return memberError(r.FormatName, "format", "is a legacy name of "+strconv.Quote(canonical)+" (DIFF-9); a *Raw cannot carry it")
 	}
-	var names nameSet
-	for _, m := range r.Members {
+	var names map[string]struct{} // for many members; a few are compared directly
+	for i, m := range r.Members {
 		if m.Name == "format" {
 			return memberError(r.FormatName, "format", "must not be in Members; it is FormatName")
 		}
-		if names.add([]byte(m.Name)) {
+		dup := false
+		if len(r.Members) <= smallRaw {
+			dup = slices.ContainsFunc(r.Members[:i], func(p RawMember) bool { return p.Name == m.Name })
+		} else {
+			if names == nil {
+				names = make(map[string]struct{}, len(r.Members))
+			}
+			_, dup = names[m.Name]
+			names[m.Name] = struct{}{}
+		}
+		if dup {
 			return memberError(r.FormatName, m.Name, "appears more than once (duplicate member name)")
 		}
 		if err := validJSON(m.Value); err != nil {
@@ -468,6 +480,9 @@ func (r *Raw) Validate() error {
 	}
 	return nil
 }
+
+// smallRaw is how many members Raw.Validate checks for duplicates without a map.
+const smallRaw = 16
 
 // MarshalJSON encodes {"format":…, members in order}; it fails when Validate fails.
 func (r *Raw) MarshalJSON() ([]byte, error) {

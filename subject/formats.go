@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strconv"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // RawMember is one member of a JSON object kept as raw JSON: a member a decoded
@@ -50,7 +52,7 @@ func appendRawMembers(b []byte, ms []RawMember) []byte {
 		b = append(b, ',')
 		b = appendString(b, m.Name)
 		b = append(b, ':')
-		b = compactJSON(b, m.Value)
+		b = jsonwire.AppendCompact(b, m.Value)
 	}
 	return b
 }

@@ -600,18 +600,18 @@ func appendCanonicalValue(b, raw []byte) []byte {
 	}
 	switch raw[0] {
 	case '"':
-		return appendString(b, stringValue(raw))
+		return appendString(b, jsonRules().Unquote(raw))
 	case '{':
 		ms, _ := scanObject(raw, nil)
-		slices.SortFunc(ms, func(p, q member) int { return bytes.Compare(p.name, q.name) })
+		slices.SortFunc(ms, func(p, q member) int { return bytes.Compare(p.Name, q.Name) })
 		b = append(b, '{')
 		for i, mem := range ms {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, string(mem.name))
+			b = appendString(b, string(mem.Name))
 			b = append(b, ':')
-			b = appendCanonicalValue(b, mem.value)
+			b = appendCanonicalValue(b, mem.Value)
 		}
 		return append(b, '}')
 	case '[':

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // Parse decodes one subject identifier strictly, as SSF 1.0 Final defines it: a JSON
@@ -254,7 +256,7 @@ var (
 // skip reports whether m is the member that carried the format (carrier is empty for a
 // Complex Subject without one).
 func skip(m *member, carrier string) bool {
-	return carrier != "" && m.is(carrier)
+	return carrier != "" && named(m, carrier)
 }
 
 // format determines the format name of an identifier object and the name of the member
@@ -264,9 +266,9 @@ func (d *decoder) format(ms []member, p place) (name, carrier string, err error)
 	var fm, st *member
 	for i := range ms {
 		switch {
-		case ms[i].is("format"):
+		case named(&ms[i], "format"):
 			fm = &ms[i]
-		case ms[i].is("subject_type"):
+		case named(&ms[i], "subject_type"):
 			st = &ms[i]
 		}
 	}
@@ -305,10 +307,10 @@ func (d *decoder) format(ms []member, p place) (name, carrier string, err error)
 // formatValue decodes the string value of the member carrying the format. Known names
 // are returned as constants, so decoding them does not allocate.
 func formatValue(m *member, memberName string) (string, error) {
-	if m.kind != kindString {
-		return "", memberError("", memberName, "must be a string, not "+m.kind.String())
+	if m.Kind != jsonwire.String {
+		return "", memberError("", memberName, "must be a string, not "+m.Kind.String())
 	}
-	body := m.value[1 : len(m.value)-1]
+	body := m.Value[1 : len(m.Value)-1]
 	if len(body) == 0 {
 		return "", memberError("", memberName, "must not be empty")
 	}
@@ -340,7 +342,7 @@ func formatValue(m *member, memberName string) (string, error) {
 			return FormatIPAddresses, nil
 		}
 	}
-	return stringValue(m.value), nil
+	return jsonRules().Unquote(m.Value), nil
 }
 
 // legacyComplex reports whether an object without "format" has the SSE ID1 Complex
@@ -349,10 +351,10 @@ func formatValue(m *member, memberName string) (string, error) {
 func legacyComplex(ms []member) bool {
 	defined := false
 	for i := range ms {
-		if ms[i].kind != kindObject {
+		if ms[i].Kind != jsonwire.Object {
 			return false
 		}
-		if isDefinedMember(string(ms[i].name)) {
+		if isDefinedMember(string(ms[i].Name)) {
 			defined = true
 		}
 	}
@@ -361,7 +363,7 @@ func legacyComplex(ms []member) bool {
 
 func lacks(ms []member, name string) bool {
 	for i := range ms {
-		if ms[i].is(name) {
+		if named(&ms[i], name) {
 			return false
 		}
 	}
@@ -370,8 +372,8 @@ func lacks(ms []member, name string) bool {
 
 func hasString(ms []member, name string) bool {
 	for i := range ms {
-		if ms[i].is(name) {
-			return ms[i].kind == kindString
+		if named(&ms[i], name) {
+			return ms[i].Kind == jsonwire.String
 		}
 	}
 	return false
@@ -391,11 +393,11 @@ func (d *decoder) strings(format string, ms []member, carrier string, names []st
 		}
 		declared := false
 		for j, name := range names {
-			if m.is(name) {
-				if m.kind != kindString {
-					return vals, nil, memberError(format, name, "must be a string, not "+m.kind.String())
+			if named(m, name) {
+				if m.Kind != jsonwire.String {
+					return vals, nil, memberError(format, name, "must be a string, not "+m.Kind.String())
 				}
-				vals[j] = stringValue(m.value)
+				vals[j] = jsonRules().Unquote(m.Value)
 				seen |= 1 << j
 				declared = true
 				break
@@ -415,7 +417,7 @@ func (d *decoder) strings(format string, ms []member, carrier string, names []st
 
 // rawMember copies a member for keeping, without insignificant whitespace.
 func rawMember(m *member) RawMember {
-	return RawMember{Name: string(m.name), Value: compactJSON(make([]byte, 0, len(m.value)), m.value)}
+	return RawMember{Name: string(m.Name), Value: jsonwire.AppendCompact(make([]byte, 0, len(m.Value)), m.Value)}
 }
 
 func (d *decoder) ipAddresses(ms []member, carrier string) (Identifier, error) {
@@ -426,25 +428,25 @@ func (d *decoder) ipAddresses(ms []member, carrier string) (Identifier, error) {
 		if skip(m, carrier) {
 			continue
 		}
-		if !m.is(FormatIPAddresses) {
+		if !named(m, FormatIPAddresses) {
 			id.extraMembers = append(id.extraMembers, rawMember(m))
 			continue
 		}
 		found = true
-		if m.kind != kindArray {
-			return nil, memberError(FormatIPAddresses, FormatIPAddresses, "must be an array of strings, not "+m.kind.String())
+		if m.Kind != jsonwire.Array {
+			return nil, memberError(FormatIPAddresses, FormatIPAddresses, "must be an array of strings, not "+m.Kind.String())
 		}
 		var buf [4][]byte
-		elems, err := scanArray(m.value, buf[:0])
+		elems, err := scanArray(m.Value, buf[:0])
 		if err != nil {
 			return nil, err
 		}
 		id.Addresses = make([]string, len(elems))
 		for j, e := range elems {
 			if e[0] != '"' {
-				return nil, memberError(FormatIPAddresses, FormatIPAddresses+"["+strconv.Itoa(j)+"]", "must be a string, not "+kindOf(e[0]).String())
+				return nil, memberError(FormatIPAddresses, FormatIPAddresses+"["+strconv.Itoa(j)+"]", "must be a string, not "+jsonwire.KindOf(e[0]).String())
 			}
-			id.Addresses[j] = stringValue(e)
+			id.Addresses[j] = jsonRules().Unquote(e)
 		}
 	}
 	if !found {
@@ -461,16 +463,16 @@ func (d *decoder) aliases(ms []member, carrier string) (Identifier, error) {
 		if skip(m, carrier) {
 			continue
 		}
-		if !m.is("identifiers") {
+		if !named(m, "identifiers") {
 			id.extraMembers = append(id.extraMembers, rawMember(m))
 			continue
 		}
 		found = true
-		if m.kind != kindArray {
-			return nil, memberError(FormatAliases, "identifiers", "must be an array of identifiers, not "+m.kind.String())
+		if m.Kind != jsonwire.Array {
+			return nil, memberError(FormatAliases, "identifiers", "must be an array of identifiers, not "+m.Kind.String())
 		}
 		var buf [4][]byte
-		elems, err := scanArray(m.value, buf[:0])
+		elems, err := scanArray(m.Value, buf[:0])
 		if err != nil {
 			return nil, err
 		}
@@ -481,7 +483,7 @@ func (d *decoder) aliases(ms []member, carrier string) (Identifier, error) {
 		for j, e := range elems {
 			name := "identifiers[" + strconv.Itoa(j) + "]"
 			if e[0] != '{' {
-				return nil, memberError(FormatAliases, name, "must be an object (a subject identifier), not "+kindOf(e[0]).String())
+				return nil, memberError(FormatAliases, name, "must be an object (a subject identifier), not "+jsonwire.KindOf(e[0]).String())
 			}
 			el, err := d.nested(e, placeAliasElement)
 			if err != nil {
@@ -504,23 +506,23 @@ func (d *decoder) complex(ms []member, carrier string) (Identifier, error) {
 		if skip(m, carrier) {
 			continue
 		}
-		if len(m.name) == 0 {
+		if len(m.Name) == 0 {
 			return nil, &Error{Format: FormatComplex, Reason: "has a member with an empty name"}
 		}
-		if m.kind != kindObject {
-			return nil, memberError(FormatComplex, string(m.name), "must be an object (a simple subject identifier), not "+m.kind.String())
+		if m.Kind != jsonwire.Object {
+			return nil, memberError(FormatComplex, string(m.Name), "must be an object (a simple subject identifier), not "+m.Kind.String())
 		}
-		id, err := d.nested(m.value, placeComplexMember)
+		id, err := d.nested(m.Value, placeComplexMember)
 		if err != nil {
-			return nil, nested(FormatComplex, string(m.name), err)
+			return nil, nested(FormatComplex, string(m.Name), err)
 		}
-		if f := c.fieldBytes(m.name); f != nil {
+		if f := c.fieldBytes(m.Name); f != nil {
 			*f = id
 		} else {
 			if c.Other == nil {
 				c.Other = make(map[string]Identifier)
 			}
-			c.Other[string(m.name)] = id
+			c.Other[string(m.Name)] = id
 		}
 		n++
 	}

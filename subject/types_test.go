@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sigshare/sigshare/internal/jsonwire"
 )
 
 // allowUnexported lets go-cmp compare the decoded extras.
@@ -72,7 +73,7 @@ func normalizeRaw(id Identifier) Identifier {
 	}
 	out := &Raw{FormatName: r.FormatName}
 	for _, m := range r.Members {
-		out.Members = append(out.Members, RawMember{Name: m.Name, Value: compactJSON(nil, m.Value)})
+		out.Members = append(out.Members, RawMember{Name: m.Name, Value: jsonwire.AppendCompact(nil, m.Value)})
 	}
 	return out
 }

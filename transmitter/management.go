@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/subject"
 )
 
 // ManagementOptions configures [NewManagementHandler].
@@ -125,31 +126,9 @@ func (h *mgmtHandler) stream(w http.ResponseWriter, r *http.Request) {
 			return http.StatusOK, cfg, err
 		})
 	case http.MethodPatch:
-		h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
-			var req ssf.StreamUpdate
-			if err := h.decode(w, r, &req); err != nil {
-				return 0, nil, err
-			}
-			var err error
-			if req.StreamID, err = mergeStreamID(r, req.StreamID); err != nil {
-				return 0, nil, err
-			}
-			cfg, err := h.m.UpdateStream(ctx, req)
-			return http.StatusOK, cfg, err
-		})
+		serveUpdate(h, w, r, func(req *ssf.StreamUpdate) *string { return &req.StreamID }, h.m.UpdateStream)
 	case http.MethodPut:
-		h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
-			var req ssf.StreamConfig
-			if err := h.decode(w, r, &req); err != nil {
-				return 0, nil, err
-			}
-			var err error
-			if req.StreamID, err = mergeStreamID(r, req.StreamID); err != nil {
-				return 0, nil, err
-			}
-			cfg, err := h.m.ReplaceStream(ctx, req)
-			return http.StatusOK, cfg, err
-		})
+		serveUpdate(h, w, r, func(req *ssf.StreamConfig) *string { return &req.StreamID }, h.m.ReplaceStream)
 	case http.MethodDelete:
 		h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
 			id, present, err := queryStreamID(r)
@@ -196,93 +175,79 @@ func (h *mgmtHandler) status(w http.ResponseWriter, r *http.Request) {
 			return http.StatusOK, st, err
 		})
 	case http.MethodPost:
-		h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
-			var req ssf.StreamStatus
-			if err := h.decode(w, r, &req); err != nil {
-				return 0, nil, err
-			}
-			var err error
-			if req.StreamID, err = mergeStreamID(r, req.StreamID); err != nil {
-				return 0, nil, err
-			}
-			st, err := h.m.UpdateStatus(ctx, req)
-			return http.StatusOK, st, err
-		})
+		serveUpdate(h, w, r, func(req *ssf.StreamStatus) *string { return &req.StreamID }, h.m.UpdateStatus)
 	default:
 		methodNotAllowed(w, r, "GET, POST")
 	}
 }
 
 func (h *mgmtHandler) addSubject(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "POST")
-		return
-	}
-	h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
-		data, err := h.body(w, r)
-		if err != nil {
-			return 0, nil, err
-		}
-		var req *ssf.AddSubjectRequest
-		if h.opts.AcceptLegacySubjects {
-			req, _, err = ssf.ParseAddSubjectRequestLenient(data)
-		} else {
-			req = new(ssf.AddSubjectRequest)
-			err = json.Unmarshal(data, req)
-		}
-		if err != nil {
-			return 0, nil, decodeErr(err)
-		}
-		if req.StreamID, err = mergeStreamID(r, req.StreamID); err != nil {
-			return 0, nil, err
-		}
-		return http.StatusOK, nil, h.m.AddSubject(ctx, *req)
-	})
+	serveSubject(h, w, r, ssf.ParseAddSubjectRequestLenient,
+		func(req *ssf.AddSubjectRequest) *string { return &req.StreamID }, h.m.AddSubject, http.StatusOK)
 }
 
 func (h *mgmtHandler) removeSubject(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "POST")
-		return
-	}
-	h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
+	serveSubject(h, w, r, ssf.ParseRemoveSubjectRequestLenient,
+		func(req *ssf.RemoveSubjectRequest) *string { return &req.StreamID }, h.m.RemoveSubject, http.StatusNoContent)
+}
+
+// serveSubject serves an add or remove subject request (POST, manage scope): the body is
+// read with parseLenient (legacy subject shapes) when AcceptLegacySubjects is set,
+// strictly otherwise; its stream_id (the field streamID points to) is reconciled with
+// the query's; op applies it and status is the answer.
+func serveSubject[T any](h *mgmtHandler, w http.ResponseWriter, r *http.Request, parseLenient func([]byte) (*T, subject.Leniency, error), streamID func(*T) *string, op func(context.Context, T) error, status int) {
+	h.servePost(w, r, func(ctx context.Context) (int, any, error) {
 		data, err := h.body(w, r)
 		if err != nil {
 			return 0, nil, err
 		}
-		var req *ssf.RemoveSubjectRequest
+		req := new(T)
 		if h.opts.AcceptLegacySubjects {
-			req, _, err = ssf.ParseRemoveSubjectRequestLenient(data)
+			req, _, err = parseLenient(data)
 		} else {
-			req = new(ssf.RemoveSubjectRequest)
 			err = json.Unmarshal(data, req)
 		}
 		if err != nil {
 			return 0, nil, decodeErr(err)
 		}
-		if req.StreamID, err = mergeStreamID(r, req.StreamID); err != nil {
+		if err := mergeInto(r, streamID(req)); err != nil {
 			return 0, nil, err
 		}
-		return http.StatusNoContent, nil, h.m.RemoveSubject(ctx, *req)
+		return status, nil, op(ctx, *req)
 	})
 }
 
 func (h *mgmtHandler) verify(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, "POST")
-		return
-	}
-	h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
+	h.servePost(w, r, func(ctx context.Context) (int, any, error) {
 		var req ssf.VerifyRequest
-		if err := h.decode(w, r, &req); err != nil {
-			return 0, nil, err
-		}
-		var err error
-		if req.StreamID, err = mergeStreamID(r, req.StreamID); err != nil {
+		if err := h.decodeRequest(w, r, &req, &req.StreamID); err != nil {
 			return 0, nil, err
 		}
 		return http.StatusNoContent, nil, h.m.Verify(ctx, req)
 	})
+}
+
+// serveUpdate serves a change with the manage scope: the body decodes into a T whose
+// stream_id (the field streamID points to) is reconciled with the query's, op applies
+// it, and its result is the 200 answer.
+func serveUpdate[T, R any](h *mgmtHandler, w http.ResponseWriter, r *http.Request, streamID func(*T) *string, op func(context.Context, T) (R, error)) {
+	h.serve(w, r, scopesManage, func(ctx context.Context) (int, any, error) {
+		var req T
+		if err := h.decodeRequest(w, r, &req, streamID(&req)); err != nil {
+			return 0, nil, err
+		}
+		res, err := op(ctx, req)
+		return http.StatusOK, res, err
+	})
+}
+
+// servePost serves an endpoint that takes only POST and the manage scope.
+func (h *mgmtHandler) servePost(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context) (status int, body any, err error)) {
+	if r.Method != http.MethodPost {
+		methodNotAllowed(w, r, "POST")
+		return
+	}
+	h.serve(w, r, scopesManage, fn)
 }
 
 // serve authenticates r, checks that the client holds one of scopes, runs fn with the
@@ -404,6 +369,15 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, 
 	return data, nil
 }
 
+// decodeRequest decodes the body into v and reconciles *streamID, v's stream_id, with the
+// query's (mergeStreamID).
+func (h *mgmtHandler) decodeRequest(w http.ResponseWriter, r *http.Request, v any, streamID *string) error {
+	if err := h.decode(w, r, v); err != nil {
+		return err
+	}
+	return mergeInto(r, streamID)
+}
+
 // decode reads the body into v (a type of package ssf with its own UnmarshalJSON).
 func (h *mgmtHandler) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	data, err := h.body(w, r)
@@ -454,6 +428,16 @@ func mergeStreamID(r *http.Request, body string) (string, error) {
 		return "", ssf.Errorf(http.StatusBadRequest, "stream_id differs between the query (%q) and the body (%q)", q, body)
 	}
 	return body, nil
+}
+
+// mergeInto is mergeStreamID for the stream_id *id of a decoded body, updated in place.
+func mergeInto(r *http.Request, id *string) error {
+	merged, err := mergeStreamID(r, *id)
+	if err != nil {
+		return err
+	}
+	*id = merged
+	return nil
 }
 
 // writeJSON writes v as a JSON response with status.

@@ -9,15 +9,10 @@ import (
 
 // GetStatus implements [ssf.Manager] (SSF §8.1.2.1). It counts as Receiver activity.
 func (t *Transmitter) GetStatus(ctx context.Context, streamID string) (*ssf.StreamStatus, error) {
-	c, err := t.client(ctx)
+	s, err := t.readStream(ctx, streamID)
 	if err != nil {
 		return nil, err
 	}
-	s, err := t.ownStream(ctx, c, streamID)
-	if err != nil {
-		return nil, err
-	}
-	t.touch(ctx, s.ID)
 	return &ssf.StreamStatus{StreamID: s.ID, Status: s.Status, Reason: s.StatusReason}, nil
 }
 

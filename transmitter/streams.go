@@ -238,6 +238,16 @@ func (t *Transmitter) checkPushEndpoint(ctx context.Context, raw string) error {
 // GetStream implements [ssf.Manager] (SSF §8.1.1.2): the client's stream, else 404.
 // It counts as Receiver activity on the stream.
 func (t *Transmitter) GetStream(ctx context.Context, streamID string) (*ssf.StreamConfig, error) {
+	s, err := t.readStream(ctx, streamID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Config.Clone(), nil
+}
+
+// readStream returns the stream of the client in ctx for a read, which counts as
+// Receiver activity on it.
+func (t *Transmitter) readStream(ctx context.Context, streamID string) (*store.Stream, error) {
 	c, err := t.client(ctx)
 	if err != nil {
 		return nil, err
@@ -247,7 +257,7 @@ func (t *Transmitter) GetStream(ctx context.Context, streamID string) (*ssf.Stre
 		return nil, err
 	}
 	t.touch(ctx, s.ID)
-	return s.Config.Clone(), nil
+	return s, nil
 }
 
 // ListStreams implements [ssf.Manager] (SSF §8.1.1.2): the client's streams in creation
@@ -286,22 +296,7 @@ func (t *Transmitter) UpdateStream(ctx context.Context, req ssf.StreamUpdate) (*
 	if err := req.ValidateWith(t.validateOpts()); err != nil {
 		return nil, badRequest(err)
 	}
-	s, err := t.modify(ctx, c, req.StreamID, func(s *store.Stream) (store.StreamChange, error) {
-		next, err := req.Apply(&s.Config)
-		if err != nil {
-			return store.StreamChange{}, badRequest(err)
-		}
-		if err := t.completeConfig(ctx, next, req.Delivery != nil); err != nil {
-			return store.StreamChange{}, err
-		}
-		now := t.now()
-		s.Config, s.UpdatedAt, s.LastActivityAt = *next, now, now
-		return store.StreamChange{}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Config.Clone(), nil
+	return t.reconfigure(ctx, c, req.StreamID, req.Delivery != nil, req.Apply)
 }
 
 // ReplaceStream implements [ssf.Manager] (SSF §8.1.1.4, SSF-STREAM-24): the
@@ -319,12 +314,19 @@ func (t *Transmitter) ReplaceStream(ctx context.Context, req ssf.StreamConfig) (
 	if err := req.ValidateRequestWith(t.validateOpts()); err != nil {
 		return nil, badRequest(err)
 	}
-	s, err := t.modify(ctx, c, req.StreamID, func(s *store.Stream) (store.StreamChange, error) {
-		next, err := req.ApplyReplace(&s.Config)
+	return t.reconfigure(ctx, c, req.StreamID, req.Delivery != nil, req.ApplyReplace)
+}
+
+// reconfigure gives the client's stream the configuration apply computes from the
+// current one (a 400 when apply refuses), completed by completeConfig (withDelivery:
+// the request named a delivery), for UpdateStream and ReplaceStream.
+func (t *Transmitter) reconfigure(ctx context.Context, c *Client, streamID string, withDelivery bool, apply func(current *ssf.StreamConfig) (*ssf.StreamConfig, error)) (*ssf.StreamConfig, error) {
+	s, err := t.modify(ctx, c, streamID, func(s *store.Stream) (store.StreamChange, error) {
+		next, err := apply(&s.Config)
 		if err != nil {
 			return store.StreamChange{}, badRequest(err)
 		}
-		if err := t.completeConfig(ctx, next, req.Delivery != nil); err != nil {
+		if err := t.completeConfig(ctx, next, withDelivery); err != nil {
 			return store.StreamChange{}, err
 		}
 		now := t.now()

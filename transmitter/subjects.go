@@ -15,18 +15,7 @@ import (
 // form (subject.Canonical). Whether events flow for it also depends on the event types
 // and the stream status; success says nothing about a subject's existence (SEC-9).
 func (t *Transmitter) AddSubject(ctx context.Context, req ssf.AddSubjectRequest) error {
-	c, err := t.client(ctx)
-	if err != nil {
-		return err
-	}
-	if err := req.Validate(); err != nil {
-		return badRequest(err)
-	}
-	canonical, err := subject.Canonical(req.Subject)
-	if err != nil {
-		return badRequest(err)
-	}
-	s, err := t.ownStream(ctx, c, req.StreamID)
+	s, canonical, err := t.subjectStream(ctx, req.Validate, req.Subject, req.StreamID)
 	if err != nil {
 		return err
 	}
@@ -35,18 +24,7 @@ func (t *Transmitter) AddSubject(ctx context.Context, req ssf.AddSubjectRequest)
 		t.touch(ctx, s.ID)
 		return nil
 	}
-	err = t.cfg.Store.PutSubject(ctx, &store.Subject{
-		StreamID:  s.ID,
-		Subject:   canonical,
-		Included:  true,
-		Verified:  req.IsVerified(),
-		UpdatedAt: t.now(),
-	})
-	if err != nil {
-		return storeErr("adding the subject", s.ID, err)
-	}
-	t.touch(ctx, s.ID)
-	return nil
+	return t.putSubject(ctx, s.ID, canonical, true, req.IsVerified(), "adding the subject")
 }
 
 // RemoveSubject implements [ssf.Manager] (SSF §8.1.3.3): the subject is excluded from
@@ -54,35 +32,52 @@ func (t *Transmitter) AddSubject(ctx context.Context, req ssf.AddSubjectRequest)
 // under NONE undoes an earlier add. The stream's own subject ({"format": "opaque",
 // "id": <stream_id>}) cannot be removed (SSF-SUBJECT-9): 400.
 func (t *Transmitter) RemoveSubject(ctx context.Context, req ssf.RemoveSubjectRequest) error {
-	c, err := t.client(ctx)
-	if err != nil {
-		return err
-	}
-	if err := req.Validate(); err != nil {
-		return badRequest(err)
-	}
-	canonical, err := subject.Canonical(req.Subject)
-	if err != nil {
-		return badRequest(err)
-	}
-	s, err := t.ownStream(ctx, c, req.StreamID)
+	s, canonical, err := t.subjectStream(ctx, req.Validate, req.Subject, req.StreamID)
 	if err != nil {
 		return err
 	}
 	if isStreamSubject(req.Subject, s.ID) {
 		return ssf.Errorf(http.StatusBadRequest, "the subject %s identifies the stream itself and cannot be removed: it carries the stream's verification and stream-updated events (SSF §8.1.4.1, §8.1.5)", fmt.Sprintf(`{"format":"opaque","id":%q}`, s.ID))
 	}
-	err = t.cfg.Store.PutSubject(ctx, &store.Subject{
-		StreamID:  s.ID,
+	return t.putSubject(ctx, s.ID, canonical, false, true, "removing the subject")
+}
+
+// subjectStream does what adding and removing a subject start with: the client in ctx,
+// the request checked with validate (400), the subject's canonical form (400 when it
+// has none) and the client's stream.
+func (t *Transmitter) subjectStream(ctx context.Context, validate func() error, id subject.Identifier, streamID string) (*store.Stream, []byte, error) {
+	c, err := t.client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := validate(); err != nil {
+		return nil, nil, badRequest(err)
+	}
+	canonical, err := subject.Canonical(id)
+	if err != nil {
+		return nil, nil, badRequest(err)
+	}
+	s, err := t.ownStream(ctx, c, streamID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, canonical, nil
+}
+
+// putSubject records whether the subject with the canonical form is included in the
+// stream, which counts as Receiver activity; doing names the operation in a store error.
+func (t *Transmitter) putSubject(ctx context.Context, streamID string, canonical []byte, included, verified bool, doing string) error {
+	err := t.cfg.Store.PutSubject(ctx, &store.Subject{
+		StreamID:  streamID,
 		Subject:   canonical,
-		Included:  false,
-		Verified:  true,
+		Included:  included,
+		Verified:  verified,
 		UpdatedAt: t.now(),
 	})
 	if err != nil {
-		return storeErr("removing the subject", s.ID, err)
+		return storeErr(doing, streamID, err)
 	}
-	t.touch(ctx, s.ID)
+	t.touch(ctx, streamID)
 	return nil
 }
 

@@ -16,9 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/sigshare/sigshare/internal/peertext"
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
 )
@@ -331,8 +330,8 @@ func (h *Handler) acknowledge(ctx context.Context, streamID string, req *ssf.Pol
 	slices.Sort(jtis)
 	for _, jti := range jtis {
 		e := req.SetErrs[jti]
-		reason := "receiver reported " + clean(e.Err, 64)
-		if d := clean(e.Description, 512); d != "" {
+		reason := "receiver reported " + peertext.Clean(e.Err, 64)
+		if d := peertext.Clean(e.Description, 512); d != "" {
 			reason += ": " + d
 		}
 		err := h.cfg.Store.DeadLetter(ctx, streamID, jti, "", reason, now)
@@ -461,25 +460,6 @@ func (h *Handler) fail(w http.ResponseWriter, streamID string, err error) {
 	if f := h.cfg.Hooks.Rejected; f != nil {
 		f(streamID, status)
 	}
-}
-
-// clean replaces control characters and bounds the length of text from the receiver.
-func clean(s string, limit int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
 }
 
 func defaultOwner() string {

@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/sigshare/sigshare/internal/netguard"
+	"github.com/sigshare/sigshare/internal/peertext"
 	"github.com/sigshare/sigshare/ssf"
 )
 
@@ -172,7 +172,7 @@ func transportMessage(err error) string {
 	if errors.As(err, &uErr) {
 		err = uErr.Err
 	}
-	return clean(err.Error(), 300)
+	return peertext.Clean(err.Error(), 300)
 }
 
 // parseSETError reads an RFC 8935 §2.3 error body. Lenient about the Content-Type (some
@@ -186,8 +186,8 @@ func parseSETError(body []byte) (ssf.SETError, bool) {
 	if err := json.Unmarshal([]byte(trimmed), &e); err != nil || e.Validate() != nil {
 		return ssf.SETError{}, false
 	}
-	e.Err = clean(e.Err, 64)
-	e.Description = clean(e.Description, 512)
+	e.Err = peertext.Clean(e.Err, 64)
+	e.Description = peertext.Clean(e.Description, 512)
 	return e, true
 }
 
@@ -207,54 +207,24 @@ func describeBody(body []byte) string {
 					parts = append(parts, s)
 				}
 			}
-			return clean(strings.Join(parts, ": "), 300)
+			return peertext.Clean(strings.Join(parts, ": "), 300)
 		}
 	}
 	if strings.HasPrefix(trimmed, "<") { // an HTML error page says nothing useful
 		return ""
 	}
-	return clean(trimmed, 200)
+	return peertext.Clean(trimmed, 200)
 }
 
-// clean replaces control characters and bounds the length of text from a peer.
-func clean(s string, limit int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
+// maxRetryAfter bounds the wait a receiver's Retry-After may ask for (Backoff.Max
+// bounds it further).
+const maxRetryAfter = 365 * 24 * time.Hour
 
-// parseRetryAfter reads a Retry-After value: delta-seconds or an HTTP-date (RFC 9110
-// §10.2.3). Invalid or past values give 0.
+// parseRetryAfter reads a Retry-After value (ssf.ParseRetryAfter: delta-seconds or an
+// HTTP-date, RFC 9110 §10.2.3), at most maxRetryAfter. Invalid or past values give 0.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs <= 0 {
-			return 0
-		}
-		const maxSecs = int64(365 * 24 * time.Hour / time.Second)
-		return time.Duration(min(secs, maxSecs)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	wait, _ := ssf.ParseRetryAfter(v, now)
+	return min(wait, maxRetryAfter)
 }
 
 // redactURL returns scheme://host/path of raw: no user information, query or fragment,
