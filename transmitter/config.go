@@ -91,6 +91,14 @@ type Config struct {
 	// "phone", Complex Subjects without "format"); they are stored in SSF 1.0 form.
 	// Zero: only SSF 1.0 Final shapes (400 otherwise).
 	AcceptLegacySubjects bool
+	// SubjectRate is the sustained rate, per second, of add- and remove-subject requests
+	// each Receiver client may make to this node; beyond it (after a burst of
+	// SubjectBurst) the requests are answered 429 with Retry-After (SEC-13, SSF §8.1.3).
+	// Zero: DefaultSubjectRate. Negative: no limit.
+	SubjectRate float64
+	// SubjectBurst is how many add- and remove-subject requests a client may make at once.
+	// Zero: DefaultSubjectBurst.
+	SubjectBurst int
 	// JWKSMaxAge is the max-age of the JWK Set response. Keep it shorter than the time a
 	// retired key stays published after a rotation. Zero: 5 minutes.
 	JWKSMaxAge time.Duration

@@ -15,7 +15,7 @@ import (
 // form (subject.Canonical). Whether events flow for it also depends on the event types
 // and the stream status; success says nothing about a subject's existence (SEC-9).
 func (t *Transmitter) AddSubject(ctx context.Context, req ssf.AddSubjectRequest) error {
-	s, canonical, err := t.subjectStream(ctx, req.Validate, req.Subject, req.StreamID)
+	s, canonical, err := t.subjectStream(ctx, req.Validate, req.Subject, req.StreamID, "add-subject")
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (t *Transmitter) AddSubject(ctx context.Context, req ssf.AddSubjectRequest)
 // under NONE undoes an earlier add. The stream's own subject ({"format": "opaque",
 // "id": <stream_id>}) cannot be removed (SSF-SUBJECT-9): 400.
 func (t *Transmitter) RemoveSubject(ctx context.Context, req ssf.RemoveSubjectRequest) error {
-	s, canonical, err := t.subjectStream(ctx, req.Validate, req.Subject, req.StreamID)
+	s, canonical, err := t.subjectStream(ctx, req.Validate, req.Subject, req.StreamID, "remove-subject")
 	if err != nil {
 		return err
 	}
@@ -43,11 +43,14 @@ func (t *Transmitter) RemoveSubject(ctx context.Context, req ssf.RemoveSubjectRe
 }
 
 // subjectStream does what adding and removing a subject start with: the client in ctx,
-// the request checked with validate (400), the subject's canonical form (400 when it
-// has none) and the client's stream.
-func (t *Transmitter) subjectStream(ctx context.Context, validate func() error, id subject.Identifier, streamID string) (*store.Stream, []byte, error) {
+// the client's rate limit for what (429, SEC-13), the request checked with validate
+// (400), the subject's canonical form (400 when it has none) and the client's stream.
+func (t *Transmitter) subjectStream(ctx context.Context, validate func() error, id subject.Identifier, streamID, what string) (*store.Stream, []byte, error) {
 	c, err := t.client(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := t.subjectRL.allow(c.ID, what, t.now()); err != nil {
 		return nil, nil, err
 	}
 	if err := validate(); err != nil {

@@ -43,6 +43,7 @@ type Transmitter struct {
 	poll      http.Handler
 	subjects  subjectCache
 	index     indexCache
+	subjectRL *clientLimiter
 
 	createMu sync.Map // client id → *sync.Mutex, serialises creates of SingleStream clients
 }
@@ -121,6 +122,10 @@ func New(cfg Config) (*Transmitter, error) {
 	if t.cfg.Realm == "" {
 		t.cfg.Realm = cfg.Issuer
 	}
+	if cfg.SubjectBurst < 0 {
+		return nil, fmt.Errorf("transmitter: Config.SubjectBurst %d is negative", cfg.SubjectBurst)
+	}
+	t.subjectRL = newClientLimiter(cfg.SubjectRate, cfg.SubjectBurst)
 	t.signers = cfg.SigningConcurrency
 	if t.signers <= 0 {
 		t.signers = runtime.GOMAXPROCS(0)

@@ -40,6 +40,8 @@ type transmitterFlags struct {
 	defaultSubjects               string
 	inactivityTimeout             time.Duration
 	minVerificationInterval       time.Duration
+	subjectRate                   float64
+	subjectBurst                  int
 	legacyDiscovery               bool
 	shutdownTimeout               time.Duration
 	caFiles                       []string
@@ -106,6 +108,8 @@ development only. SIGINT or SIGTERM stops the server after the work in flight is
 	fl.StringVar(&f.defaultSubjects, "default-subjects", "ALL", "which subjects a new stream receives events about before the receiver adds any: ALL or NONE")
 	fl.DurationVar(&f.inactivityTimeout, "inactivity-timeout", 0, "pause streams whose receiver shows no activity for this long (0: never)")
 	fl.DurationVar(&f.minVerificationInterval, "min-verification-interval", 0, "least time between two verification requests of a stream (0: 30s)")
+	fl.Float64Var(&f.subjectRate, "subject-rate", 0, "add- and remove-subject requests per second each receiver client may make to this node; more get 429 with Retry-After (0: 50; negative: no limit)")
+	fl.IntVar(&f.subjectBurst, "subject-burst", 0, "add- and remove-subject requests a client may make at once before --subject-rate applies (0: 500)")
 	fl.BoolVar(&f.legacyDiscovery, "legacy-discovery", false, "also serve the metadata at the legacy sse-configuration and risc-configuration locations")
 	fl.StringSliceVar(&f.caFiles, "ca-file", nil, "extra CA certificates (PEM) to trust for the OAuth JWKS URL")
 	fl.IntVar(&f.pushConcurrency, "push-concurrency", 0, "streams pushed to in parallel (0: 8)")
@@ -271,6 +275,8 @@ func (a *app) runTransmitter(ctx context.Context, f *transmitterFlags) error {
 	opts.Transmitter.DefaultSubjects = ssf.DefaultSubjects(strings.ToUpper(f.defaultSubjects))
 	opts.Transmitter.InactivityTimeout = f.inactivityTimeout
 	opts.Transmitter.MinVerificationInterval = f.minVerificationInterval
+	opts.Transmitter.SubjectRate = f.subjectRate
+	opts.Transmitter.SubjectBurst = f.subjectBurst
 	opts.Transmitter.LegacyDiscovery = f.legacyDiscovery
 	opts.NodeID = nodeID
 	opts.Push.Concurrency = f.pushConcurrency
