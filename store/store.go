@@ -236,11 +236,11 @@ type LeaseRequest struct {
 // OutboxCounts counts a stream's outbox.
 type OutboxCounts struct {
 	// Pending counts SETs not dead (leased ones included).
-	Pending int
+	Pending int `json:"pending"`
 	// Leased counts pending SETs under an unexpired lease at the time given to CountOutbox.
-	Leased int
+	Leased int `json:"leased"`
 	// Dead counts dead letters.
-	Dead int
+	Dead int `json:"dead"`
 }
 
 // OutboxStore is the transmitter's durable queue of signed SETs.
