@@ -13,6 +13,7 @@ import (
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
 	"github.com/sigshare/sigshare/store/internal/notify"
+	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 // Store is the in-memory store.Store. The zero value is not usable: call New.
@@ -575,7 +576,7 @@ func (m *Store) Renew(ctx context.Context, streamID string, jtis []string, owner
 	}
 	defer m.mu.Unlock()
 	var out []string
-	for _, jti := range uniq(jtis) {
+	for _, jti := range uniq.Strings(jtis) {
 		e, ok := m.outbox[outboxKey{streamID, jti}]
 		if !ok || e.dead() || e.set.LeaseOwner != owner {
 			continue
@@ -595,7 +596,7 @@ func (m *Store) Release(ctx context.Context, streamID string, jtis []string, own
 		return nil, err
 	}
 	var out []string
-	for _, jti := range uniq(jtis) {
+	for _, jti := range uniq.Strings(jtis) {
 		e, ok := m.outbox[outboxKey{streamID, jti}]
 		if !ok || e.dead() || e.set.LeaseOwner != owner {
 			continue
@@ -631,19 +632,6 @@ func (m *Store) ReleaseOwner(ctx context.Context, owner string) (int, error) {
 	m.mu.Unlock()
 	m.notify.SignalSet(streams)
 	return n, nil
-}
-
-// uniq returns v without repetitions, in first-occurrence order.
-func uniq(v []string) []string {
-	seen := make(map[string]bool, len(v))
-	out := make([]string, 0, len(v))
-	for _, s := range v {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // DeadLetter implements store.OutboxStore. at must not be zero. With owner empty, a SET

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 const inboxCols = `rid, issuer, jti, stream_id, ack_stream, set_text, received_at, state, attempts, next_attempt_at,
@@ -288,7 +289,7 @@ func (s *Store) PurgeInbox(ctx context.Context, before time.Time) (int, error) {
 // drawn for them are paired, sorted, with the jtis in that order. Rows are inserted in
 // jti order, so that concurrent calls with common jtis wait instead of deadlocking.
 func (s *Store) AddPendingAcks(ctx context.Context, stream string, jtis []string) error {
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	var e enc
 	e.text("stream", stream)
 	e.texts("jti", jtis)
@@ -336,7 +337,7 @@ func (s *Store) PendingAcks(ctx context.Context, stream string, limit int) ([]st
 
 // RemovePendingAcks implements store.InboxStore.
 func (s *Store) RemovePendingAcks(ctx context.Context, stream string, jtis []string) error {
-	jtis = storableOnly(uniq(jtis))
+	jtis = storableOnly(uniq.Strings(jtis))
 	if len(jtis) == 0 || !storable(stream) {
 		return s.noop(ctx, "remove pending acks")
 	}

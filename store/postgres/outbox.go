@@ -15,6 +15,7 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 const outboxCols = `seq, stream_id, jti, set_text, event_type, control, created_at, attempts, next_attempt_at,
@@ -320,7 +321,7 @@ func (s *Store) NextDue(ctx context.Context, method string, now time.Time) (time
 // Ack implements store.OutboxStore. The found jtis come back in the order given, each
 // once.
 func (s *Store) Ack(ctx context.Context, streamID string, jtis []string) ([]string, error) {
-	jtis = storableOnly(uniq(jtis))
+	jtis = storableOnly(uniq.Strings(jtis))
 	if len(jtis) == 0 || !storable(streamID) {
 		return nil, s.noop(ctx, "ack")
 	}
@@ -345,19 +346,6 @@ func (s *Store) Ack(ctx context.Context, streamID string, jtis []string) ([]stri
 		}
 	}
 	return found, nil
-}
-
-// uniq returns v without repetitions, in first-occurrence order (a copy).
-func uniq(v []string) []string {
-	seen := make(map[string]bool, len(v))
-	out := make([]string, 0, len(v))
-	for _, s := range v {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // storable reports whether every key can be stored (and so found): PostgreSQL text holds
@@ -445,7 +433,7 @@ func (s *Store) Renew(ctx context.Context, streamID string, jtis []string, owner
 	if e.err != nil {
 		return nil, fmt.Errorf("postgres: renew on stream %q: %w", streamID, e.err)
 	}
-	jtis = storableOnly(uniq(jtis))
+	jtis = storableOnly(uniq.Strings(jtis))
 	if len(jtis) == 0 || !storable(streamID, owner) {
 		return nil, s.noop(ctx, "renew")
 	}
@@ -484,7 +472,7 @@ func (s *Store) Release(ctx context.Context, streamID string, jtis []string, own
 	if owner == "" {
 		return nil, errors.New("postgres: release: owner is required")
 	}
-	jtis = storableOnly(uniq(jtis))
+	jtis = storableOnly(uniq.Strings(jtis))
 	if len(jtis) == 0 || !storable(streamID, owner) {
 		return nil, s.noop(ctx, "release")
 	}
@@ -604,7 +592,7 @@ func (s *Store) DeadLetters(ctx context.Context, streamID string, limit int) ([]
 // delivery order) and LastError. When it replayed any, the stream is announced in the
 // same transaction.
 func (s *Store) Replay(ctx context.Context, streamID string, jtis []string) (int, error) {
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	if !storable(streamID) {
 		return 0, s.noop(ctx, "replay")
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 const inboxCols = `rid, issuer, jti, stream_id, ack_stream, set_text, received_at, state, attempts, next_attempt_at,
@@ -287,7 +288,7 @@ func addAcks(x *execer, stream string, jtis []string) error {
 
 // AddPendingAcks implements store.InboxStore.
 func (s *Store) AddPendingAcks(ctx context.Context, stream string, jtis []string) error {
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	if len(jtis) == 0 {
 		return s.noop(ctx, "add pending acks")
 	}
@@ -326,7 +327,7 @@ func (s *Store) PendingAcks(ctx context.Context, stream string, limit int) ([]st
 
 // RemovePendingAcks implements store.InboxStore.
 func (s *Store) RemovePendingAcks(ctx context.Context, stream string, jtis []string) error {
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	if len(jtis) == 0 {
 		return s.noop(ctx, "remove pending acks")
 	}

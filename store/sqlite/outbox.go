@@ -11,6 +11,7 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 const outboxCols = `seq, stream_id, jti, set_text, event_type, control, created_at, attempts, next_attempt_at,
@@ -233,7 +234,7 @@ func (s *Store) NextDue(ctx context.Context, method string, now time.Time) (time
 // Ack implements store.OutboxStore. The found jtis come back in the order given, each
 // once.
 func (s *Store) Ack(ctx context.Context, streamID string, jtis []string) ([]string, error) {
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	if len(jtis) == 0 {
 		return nil, s.noop(ctx, "ack")
 	}
@@ -255,19 +256,6 @@ func (s *Store) Ack(ctx context.Context, streamID string, jtis []string) ([]stri
 		return nil, err
 	}
 	return found, nil
-}
-
-// uniq returns v without repetitions, in first-occurrence order (a copy).
-func uniq(v []string) []string {
-	seen := make(map[string]bool, len(v))
-	out := make([]string, 0, len(v))
-	for _, s := range v {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // outboxHolder reads the state of one SET for an error report: ErrNotFound, or
@@ -319,7 +307,7 @@ func (s *Store) Renew(ctx context.Context, streamID string, jtis []string, owner
 	if te.err != nil {
 		return nil, te.err
 	}
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	if len(jtis) == 0 {
 		return nil, s.noop(ctx, "renew")
 	}
@@ -353,7 +341,7 @@ func (s *Store) Release(ctx context.Context, streamID string, jtis []string, own
 	if owner == "" {
 		return nil, errors.New("sqlite: release: owner is required")
 	}
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	if len(jtis) == 0 {
 		return nil, s.noop(ctx, "release")
 	}
@@ -463,7 +451,7 @@ func (s *Store) DeadLetters(ctx context.Context, streamID string, limit int) ([]
 // Replay implements store.OutboxStore. Replayed SETs keep their Seq (their place in the
 // delivery order) and LastError.
 func (s *Store) Replay(ctx context.Context, streamID string, jtis []string) (int, error) {
-	jtis = uniq(jtis)
+	jtis = uniq.Strings(jtis)
 	const set = `UPDATE outbox SET attempts = 0, next_attempt_at = ?1, dead = 0, dead_at = ?1, dead_reason = '',
 		lease_owner = '', lease_until = ?1 WHERE stream_id = ?2 AND dead = 1`
 	var total int64
