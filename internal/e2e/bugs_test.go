@@ -12,15 +12,15 @@ import (
 	"github.com/sigshare/sigshare/transmitter"
 )
 
-// The tests in this file show defects found by the end-to-end tests; they fail until the
-// defect is fixed (see the report of branch e2e).
+// Regression tests for defects the end-to-end tests found. Both are fixed; each comment
+// says what the defect was and where the fix lives.
 
 // A graceful restart (SIGTERM, then start on the same database) of a single transmitter
 // node must not hold up the SETs its push engine had leased but not sent yet: they are
-// deliverable at once by the next run. Today the engine leaves them to their lease
-// (push.DefaultLeaseDuration, five minutes): up to 2×BatchSize SETs per restart arrive
-// five minutes late (transmitter/push/engine.go, dropQueueLocked and forgetAll: "their
-// leases expire").
+// deliverable at once by the next run. The engine used to leave them to their lease
+// (push.DefaultLeaseDuration, five minutes): up to 2×BatchSize SETs per restart arrived
+// five minutes late. Fixed: the engine gives them back with store.Release when it stops,
+// and a node with a stable id reclaims its leases at start (store.ReleaseOwner).
 func TestGracefulRestartDeliversHeldSETsPromptly(t *testing.T) {
 	ca := newCA(t)
 	db := filepath.Join(t.TempDir(), "tx.db")
@@ -60,10 +60,9 @@ func TestGracefulRestartDeliversHeldSETsPromptly(t *testing.T) {
 
 // The operator API's dead letters say how many delivery attempts failed
 // (store.OutboxSET.Attempts: "counts failed delivery attempts"). A SET rejected at its
-// first attempt shows 0 and one given up after MaxAttempts shows MaxAttempts−1, beside
-// a reason that says "gave up after 2 failed attempts": the attempt that parks the SET
-// is not counted (transmitter/push/deliver.go, Engine.deadLetter calls
-// store.DeadLetter, which does not increment Attempts).
+// first attempt used to show 0 and one given up after MaxAttempts MaxAttempts−1, beside
+// a reason that said "gave up after 2 failed attempts". Fixed: store.DeadLetter by the
+// lease owner counts the attempt that made it give up.
 func TestDeadLetterAttemptsCountEveryFailedAttempt(t *testing.T) {
 	ca := newCA(t)
 	tx := startTx(t, ca, "ES256", func(o *server.TransmitterOptions) {

@@ -10,17 +10,17 @@
 //     on a SQLite file and is killed with SIGKILL repeatedly while events are emitted
 //     through the operator API (POST /admin/events) and delivered by push or by poll.
 //     Every SET whose emission was answered 200 must arrive, verified, at least once
-//     (TestCrashRestartPush, TestCrashRestartPoll). A SET leased by a killed process is
-//     leased again only when its lease expires (five minutes by default, not
-//     configurable on the command line); the tests then fast-forward that clock through
-//     the store (see releaseDeadLeases) instead of waiting, and report how many SETs
-//     needed it.
+//     (TestCrashRestartPush, TestCrashRestartPoll). Nothing in the store is touched:
+//     each restart reclaims the push leases of the killed runs (the node id is
+//     "local" for a SQLite file), and SETs a killed run returned to a poll whose answer
+//     was lost come back after --poll-lease (3s in the test).
 //   - Issue 4's data-plane behaviour end to end (push with and without
 //     authorization_header, retries, backoff and Retry-After, dead letters and replay
 //     through the operator API, every poll request shape, long polling, paused and
 //     disabled streams, subject filtering, verification with and without state): see
 //     the Test functions of push_test.go, poll_test.go and stream_test.go.
-//   - bugs_test.go holds tests that show defects found here; they fail until fixed.
+//   - bugs_test.go holds regression tests for defects these tests found (a graceful
+//     restart stranding leased SETs, dead letters under-counting attempts), now fixed.
 //   - Throughput and latency (BenchmarkPipeline, bench_test.go): emit-to-handler latency
 //     and delivered SETs per second for push and poll, RS256 and ES256, 1 and 100
 //     streams, next to the bare crypto of the same key measured in the same run, so that
