@@ -48,3 +48,27 @@ func ExampleParseRetryAfter() {
 	// 30s true
 	// 0s false
 }
+
+// FuzzParseRetryAfter: any header value a peer sends parses without panicking; the wait
+// is never negative, ok is false exactly when nothing was recognised (then wait is 0),
+// and a delta-seconds value round-trips.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", " 7 ", "-5", "99999999999999999999", "Fri, 27 Nov 2026 08:00:00 GMT", "Friday, 27-Nov-26 08:00:00 GMT", "soon"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		wait, ok := ParseRetryAfter(v, now)
+		if wait < 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v, negative", v, wait)
+		}
+		if !ok && wait != 0 {
+			t.Fatalf("ParseRetryAfter(%q) = %v, false: a wait without a value", v, wait)
+		}
+		if ok && wait > 0 && wait < math.MaxInt64 && wait%time.Second == 0 && wait < 1000*time.Hour {
+			if w2, ok2 := ParseRetryAfter(fmt.Sprint(int64(wait/time.Second)), now); !ok2 || w2 != wait {
+				t.Fatalf("%v as delta-seconds reads back as %v, %v", wait, w2, ok2)
+			}
+		}
+	})
+}
