@@ -51,6 +51,7 @@ type transmitterMetrics struct {
 	verifications  *prometheus.CounterVec
 	pollRejected   *prometheus.CounterVec
 	perStreamVecs  []deletePartial
+	outbox         *outboxCollector // nil until the node registers it
 }
 
 // deletePartial is the part of a metric vector used to forget a deleted stream's series.
@@ -111,6 +112,9 @@ func newTransmitterMetrics(reg prometheus.Registerer) *transmitterMetrics {
 func (m *transmitterMetrics) forgetStream(streamID string) {
 	for _, v := range m.perStreamVecs {
 		v.DeletePartialMatch(prometheus.Labels{"stream_id": streamID})
+	}
+	if m.outbox != nil {
+		m.outbox.invalidate()
 	}
 }
 

@@ -226,6 +226,8 @@ func NewTransmitter(ctx context.Context, opts TransmitterOptions) (*TransmitterN
 		return nil, fmt.Errorf("transmitter node: %w", err)
 	}
 	n.tr = tr
+	metrics.outbox = newOutboxCollector(tr.Streams, log)
+	reg.MustRegister(metrics.outbox)
 
 	if !opts.DisablePush {
 		pc := opts.Push

@@ -246,6 +246,10 @@ func TestTransmitterNodeDeliversAndCounts(t *testing.T) {
 		`sigshare_transmitter_poll_sets_served_total{stream_id="` + pollStream.StreamID + `"} 1`,
 		`sigshare_transmitter_auth_failures_total{api="management",code="invalid_token"} 1`,
 		`sigshare_transmitter_streams_created_total 2`,
+		`sigshare_transmitter_outbox_sets{state="pending",stream_id="` + pollStream.StreamID + `"} 0`,
+		`sigshare_transmitter_outbox_sets{state="dead",stream_id="` + pollStream.StreamID + `"} 0`,
+		`sigshare_transmitter_streams{status="enabled"} 2`,
+		`sigshare_transmitter_outbox_collect_success 1`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(text, want) {
