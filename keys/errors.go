@@ -45,6 +45,11 @@ var (
 	// whole set is refused because publishing it leaked the private key.
 	ErrPrivateKeyMaterial = errors.New("keys: private key material in a public JWK Set")
 
+	// ErrStaleKeySet: a remote JWK Set expired longer ago than RemoteOptions.MaxStale
+	// and could not be refreshed since; its keys are no longer used. It is not an
+	// error of the SET being verified: a receiver answers it as a temporary failure.
+	ErrStaleKeySet = errors.New("keys: cached JWK Set too stale to use")
+
 	// ErrDuplicateKeyID: two signing keys of one [SigningKeys] share a kid.
 	ErrDuplicateKeyID = errors.New("keys: duplicate kid")
 

@@ -50,6 +50,14 @@ type RemoteOptions struct {
 	// 24 hours.
 	MaxTTL time.Duration
 
+	// MaxStale is how long past its freshness lifetime a cached JWK Set is still used
+	// when it cannot be refreshed (the jwks_uri is down or answers errors). Beyond that,
+	// Keys fails with ErrStaleKeySet until a refresh succeeds: a receiver does not keep
+	// trusting keys it has not been able to confirm for that long, since a transmitter
+	// removes a key from its JWK Set when the key is retired or compromised. Zero means
+	// 24 hours; negative means no limit.
+	MaxStale time.Duration
+
 	// Now returns the current time; it drives freshness and rate limits. Nil means
 	// time.Now. Tests inject a fake clock here.
 	Now func() time.Time
@@ -71,6 +79,7 @@ const (
 	defaultTTL                = time.Hour
 	defaultMinTTL             = time.Minute
 	defaultMaxTTL             = 24 * time.Hour
+	defaultMaxStale           = 24 * time.Hour
 	maxRedirects              = 5
 )
 
@@ -95,8 +104,10 @@ const (
 // for as long as the transmitter publishes them.
 //
 // Failures: when a refresh fails (transport error, timeout, HTTP status other than 200 or
-// 304, oversized or invalid body), the cached keys are kept and served, stale if need be,
-// the failure is logged, and no automatic fetch is tried again for MinRefreshInterval. When
+// 304, oversized or invalid body), the cached keys are kept and served, stale if need be
+// but for at most MaxStale past their expiry (then ErrStaleKeySet until a refresh
+// succeeds), the failure is logged, and no automatic fetch is tried again for
+// MinRefreshInterval. When
 // the first fetch fails there are no keys and Keys returns the error (and, until
 // MinRefreshInterval has passed, the same error without fetching again).
 //
@@ -117,6 +128,7 @@ type RemoteKeySet struct {
 	minTTL   time.Duration
 	maxTTL   time.Duration
 	now      func() time.Time
+	maxStale time.Duration // < 0: no limit
 	log      *slog.Logger
 
 	snap atomic.Pointer[remoteSnapshot]
@@ -182,6 +194,7 @@ func NewRemoteKeySet(jwksURI string, opts RemoteOptions) (*RemoteKeySet, error) 
 		minRetry: orDefault(opts.MinRefreshInterval, defaultMinRefreshInterval),
 		minTTL:   orDefault(opts.MinTTL, defaultMinTTL),
 		maxTTL:   orDefault(opts.MaxTTL, defaultMaxTTL),
+		maxStale: orDefault(opts.MaxStale, defaultMaxStale),
 		now:      opts.Now,
 		log:      opts.Logger,
 	}
@@ -304,7 +317,7 @@ func (r *RemoteKeySet) current(ctx context.Context) (*remoteSnapshot, error) {
 			r.mu.Unlock()
 			switch {
 			case s != nil:
-				return s, nil // stale, while fetching is paused after a failure
+				return r.stale(s, now, lastErr) // while fetching is paused after a failure
 			case closed:
 				return nil, ErrClosed
 			default:
@@ -320,9 +333,23 @@ func (r *RemoteKeySet) current(ctx context.Context) (*remoteSnapshot, error) {
 		return nil, ctxErr
 	}
 	if s := r.snap.Load(); s != nil {
-		return s, nil // fresh, or stale when the fetch failed
+		if fetchErr == nil {
+			return s, nil
+		}
+		return r.stale(s, now, fetchErr) // the fetch failed
 	}
 	return nil, fmt.Errorf("keys: no JWK Set from %s: %w", r.logURL, fetchErr)
+}
+
+// stale returns the expired snapshot s when it may still be used: its refresh failed
+// with fetchErr less than MaxStale after its expiry, or no refresh failed (a closed set
+// answers from its cache). Else it returns an error wrapping ErrStaleKeySet and fetchErr.
+func (r *RemoteKeySet) stale(s *remoteSnapshot, now time.Time, fetchErr error) (*remoteSnapshot, error) {
+	if fetchErr == nil || r.maxStale < 0 || now.Before(s.expiresAt.Add(r.maxStale)) {
+		return s, nil
+	}
+	return nil, fmt.Errorf("%w: the JWK Set from %s expired at %s and could not be refreshed for longer than %s: %w",
+		ErrStaleKeySet, r.logURL, s.expiresAt.UTC().Format(time.RFC3339), r.maxStale, fetchErr)
 }
 
 // canFetchLocked reports whether an automatic (freshness-driven) fetch may start now.

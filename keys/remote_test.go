@@ -656,6 +656,57 @@ func TestRemoteStaleOnError(t *testing.T) {
 	}
 }
 
+// TestRemoteMaxStale: keys that cannot be refreshed are served for at most MaxStale past
+// their expiry; then Keys fails with ErrStaleKeySet (wrapping the fetch error) instead of
+// trusting them further, and a successful refresh restores service. Negative MaxStale
+// serves them without limit.
+func TestRemoteMaxStale(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxStale time.Duration
+		after    time.Duration // past expiry
+		wantErr  bool
+	}{
+		{"default, within a day", 0, 23 * time.Hour, false},
+		{"default, beyond a day", 0, 25 * time.Hour, true},
+		{"one hour, beyond", time.Hour, 90 * time.Minute, true},
+		{"no limit", -1, 30 * 24 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tk, ks := transmitterKeys(t, "a")
+			srv := newJWKSServer(t, marshalJWKS(t, tk))
+			srv.update(func(s *jwksServer) { s.header.Set("Cache-Control", "max-age=600") })
+			clock := newFakeClock()
+			r := newRemote(t, srv, clock, RemoteOptions{MaxStale: tc.maxStale})
+			ctx := context.Background()
+			kid := ks[0].KeyID()
+			if _, err := r.Keys(ctx, kid); err != nil {
+				t.Fatal(err)
+			}
+			srv.update(func(s *jwksServer) { s.status = http.StatusServiceUnavailable })
+			clock.Advance(10*time.Minute + tc.after)
+			_, err := r.Keys(ctx, kid)
+			if tc.wantErr {
+				if !errors.Is(err, ErrStaleKeySet) || !strings.Contains(err.Error(), "503") {
+					t.Fatalf("Keys = %v, want ErrStaleKeySet naming the fetch failure", err)
+				}
+				// Also while fetching is paused after the failure.
+				clock.Advance(time.Second)
+				if _, err := r.Keys(ctx, kid); !errors.Is(err, ErrStaleKeySet) {
+					t.Fatalf("second Keys = %v, want ErrStaleKeySet", err)
+				}
+			} else if err != nil {
+				t.Fatalf("Keys = %v, want the stale keys", err)
+			}
+			srv.update(func(s *jwksServer) { s.status = 0 })
+			clock.Advance(2 * time.Minute) // past MinRefreshInterval
+			if _, err := r.Keys(ctx, kid); err != nil {
+				t.Fatalf("after the jwks_uri recovered: %v", err)
+			}
+		})
+	}
+}
+
 // TestRemoteFirstFetchFails: without cached keys the error is returned, and repeated at
 // once without a fetch until MinRefreshInterval has passed.
 func TestRemoteFirstFetchFails(t *testing.T) {
