@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store/internal/record"
 )
 
 // ErrInvalidText is returned (wrapped) for a string this backend cannot store: PostgreSQL
@@ -120,59 +120,9 @@ func decTime(v pgtype.Timestamptz) time.Time {
 	return v.Time.UTC()
 }
 
-// configRecord is how a ssf.StreamConfig is stored (a JSON text column): every field,
-// exactly. The SSF wire encoding is not used because it normalizes legacy delivery
-// method URIs and needs a method; encoding/json would compact json.RawMessage values, so
-// unknown members are kept as bytes (base64 in the record) and come back byte for byte.
-// Absent (nil) and present empty slices, maps and pointers stay apart.
-// TestConfigRecordCoversStreamConfig fails when ssf.StreamConfig or ssf.Delivery gain a
-// field this type does not carry.
-type configRecord struct {
-	StreamID                string            `json:"stream_id"`
-	Issuer                  string            `json:"iss"`
-	Audience                []string          `json:"aud"`
-	EventsSupported         []string          `json:"events_supported"`
-	EventsRequested         []string          `json:"events_requested"`
-	EventsDelivered         []string          `json:"events_delivered"`
-	Delivery                *deliveryRecord   `json:"delivery"`
-	MinVerificationInterval *int              `json:"min_verification_interval"`
-	Description             string            `json:"description"`
-	InactivityTimeout       *int              `json:"inactivity_timeout"`
-	Extra                   map[string][]byte `json:"extra"`
-}
-
-// deliveryRecord is how a ssf.Delivery is stored inside a configRecord.
-type deliveryRecord struct {
-	Method              string            `json:"method"`
-	EndpointURL         string            `json:"endpoint_url"`
-	AuthorizationHeader string            `json:"authorization_header"`
-	Extra               map[string][]byte `json:"extra"`
-}
-
-func rawToBytes(m map[string]json.RawMessage) map[string][]byte {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string][]byte, len(m))
-	for k, v := range m {
-		out[k] = []byte(v)
-	}
-	return out
-}
-
-func bytesToRaw(m map[string][]byte) map[string]json.RawMessage {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		out[k] = json.RawMessage(v)
-	}
-	return out
-}
-
-// encodeConfig returns the stored form of c (JSON text: NUL bytes are escaped). Strings
-// that are not valid UTF-8 cannot be kept exactly in JSON and are refused.
+// encodeConfig returns the stored form of c (the JSON record of package
+// store/internal/record: NUL bytes are escaped). Strings that are not valid UTF-8 cannot
+// be kept exactly in JSON and are refused.
 func encodeConfig(c *ssf.StreamConfig) (string, error) {
 	var e enc
 	e.utf8("stream_id", c.StreamID)
@@ -182,18 +132,6 @@ func encodeConfig(c *ssf.StreamConfig) (string, error) {
 	e.utf8s("events_requested", c.EventsRequested)
 	e.utf8s("events_delivered", c.EventsDelivered)
 	e.utf8("description", c.Description)
-	r := configRecord{
-		StreamID:                c.StreamID,
-		Issuer:                  c.Issuer,
-		Audience:                c.Audience,
-		EventsSupported:         c.EventsSupported,
-		EventsRequested:         c.EventsRequested,
-		EventsDelivered:         c.EventsDelivered,
-		MinVerificationInterval: c.MinVerificationInterval,
-		Description:             c.Description,
-		InactivityTimeout:       c.InactivityTimeout,
-		Extra:                   rawToBytes(c.Extra),
-	}
 	for k := range c.Extra {
 		e.utf8("extra member name", k)
 	}
@@ -204,38 +142,9 @@ func encodeConfig(c *ssf.StreamConfig) (string, error) {
 		for k := range d.Extra {
 			e.utf8("delivery extra member name", k)
 		}
-		r.Delivery = &deliveryRecord{Method: d.Method, EndpointURL: d.EndpointURL, AuthorizationHeader: d.AuthorizationHeader, Extra: rawToBytes(d.Extra)}
 	}
 	if e.err != nil {
 		return "", fmt.Errorf("stream configuration: %w", e.err)
 	}
-	b, err := json.Marshal(&r)
-	if err != nil {
-		return "", fmt.Errorf("encode stream configuration: %w", err)
-	}
-	return string(b), nil
-}
-
-// decodeConfig reads a stored configuration.
-func decodeConfig(s string) (ssf.StreamConfig, error) {
-	var r configRecord
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		return ssf.StreamConfig{}, fmt.Errorf("decode stored stream configuration: %w", err)
-	}
-	c := ssf.StreamConfig{
-		StreamID:                r.StreamID,
-		Issuer:                  r.Issuer,
-		Audience:                ssf.Audience(r.Audience),
-		EventsSupported:         r.EventsSupported,
-		EventsRequested:         r.EventsRequested,
-		EventsDelivered:         r.EventsDelivered,
-		MinVerificationInterval: r.MinVerificationInterval,
-		Description:             r.Description,
-		InactivityTimeout:       r.InactivityTimeout,
-		Extra:                   bytesToRaw(r.Extra),
-	}
-	if d := r.Delivery; d != nil {
-		c.Delivery = &ssf.Delivery{Method: d.Method, EndpointURL: d.EndpointURL, AuthorizationHeader: d.AuthorizationHeader, Extra: bytesToRaw(d.Extra)}
-	}
-	return c, nil
+	return record.Encode(c)
 }

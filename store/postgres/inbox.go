@@ -1,61 +1,44 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/inboxorder"
 	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 const inboxCols = `rid, issuer, jti, stream_id, ack_stream, set_text, received_at, state, attempts, next_attempt_at,
 	lease_owner, lease_until, last_error, done_at`
 
-// inboxRecord is a scanned inbox row with its insertion order.
-type inboxRecord struct {
-	rid int64
-	set *store.InboxSET
-}
-
-func scanInbox(row pgx.Row) (inboxRecord, error) {
+func scanInbox(row pgx.Row) (inboxorder.Record, error) {
 	var s store.InboxSET
 	var rid, attempts int64
 	var received, next, leaseUntil, done pgtype.Timestamptz
 	var state string
 	if err := row.Scan(&rid, &s.Issuer, &s.JTI, &s.StreamID, &s.AckStream, &s.SET, &received, &state, &attempts, &next,
 		&s.LeaseOwner, &leaseUntil, &s.LastError, &done); err != nil {
-		return inboxRecord{}, err
+		return inboxorder.Record{}, err
 	}
 	s.State = store.InboxState(state)
 	s.Attempts = int(attempts)
 	s.ReceivedAt, s.NextAttemptAt, s.LeaseUntil, s.DoneAt = decTime(received), decTime(next), decTime(leaseUntil), decTime(done)
-	return inboxRecord{rid, &s}, nil
+	return inboxorder.Record{RID: rid, SET: &s}, nil
 }
 
 // collectInbox reads records and orders them by ReceivedAt, then insertion.
 func collectInbox(rows pgx.Rows) ([]*store.InboxSET, error) {
-	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (inboxRecord, error) { return scanInbox(row) })
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (inboxorder.Record, error) { return scanInbox(row) })
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(recs, func(a, b inboxRecord) int {
-		if c := a.set.ReceivedAt.Compare(b.set.ReceivedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.rid, b.rid)
-	})
-	out := make([]*store.InboxSET, len(recs))
-	for i, r := range recs {
-		out[i] = r.set
-	}
-	return out, nil
+	return inboxorder.Sort(recs), nil
 }
 
 // InboxAdd implements store.InboxStore. The record is stored as given except State,
@@ -98,7 +81,7 @@ func (s *Store) InboxAdd(ctx context.Context, in *store.InboxSET) (*store.InboxS
 		if err != nil {
 			return fmt.Errorf("postgres: inbox add (%q, %q): read the existing record: %w", r.Issuer, r.JTI, err)
 		}
-		existing = rec.set
+		existing = rec.SET
 		return nil
 	})
 	if err != nil {

@@ -30,6 +30,9 @@ type migration struct {
 // Times are timestamptz (microseconds); the zero time.Time is '-infinity', which sorts
 // before every time, so that a zero NextAttemptAt or LeaseUntil means "due now". Keys are
 // COLLATE "C" so that ordering by them is bytewise, as in the other backends.
+//
+// streams.config holds the JSON record of package store/internal/record (the comment in
+// migration 1 names configRecord, its type before it moved there).
 var migrations = []migration{
 	{1, "streams, subjects, outbox, inbox, pending acks", `
 CREATE TABLE streams (

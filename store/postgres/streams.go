@@ -12,6 +12,7 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/record"
 )
 
 const streamCols = `id, client_id, config, status, status_reason, created_at, updated_at, last_activity_at, last_verification_at, revision, profile`
@@ -54,7 +55,7 @@ func scanStream(row pgx.Row) (*store.Stream, error) {
 		return nil, err
 	}
 	var err error
-	if s.Config, err = decodeConfig(cfg); err != nil {
+	if s.Config, err = record.Decode(cfg); err != nil {
 		return nil, err
 	}
 	if s.Profile, err = store.ParseProfile(profile); err != nil {

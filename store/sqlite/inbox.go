@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,34 +9,29 @@ import (
 	"time"
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/inboxorder"
 	"github.com/sigshare/sigshare/store/internal/uniq"
 )
 
 const inboxCols = `rid, issuer, jti, stream_id, ack_stream, set_text, received_at, state, attempts, next_attempt_at,
 	lease_owner, lease_until, last_error, done_at`
 
-// inboxRecord is a scanned inbox row with its insertion order.
-type inboxRecord struct {
-	rid int64
-	set *store.InboxSET
-}
-
-func scanInbox(sc scanner) (inboxRecord, error) {
+func scanInbox(sc scanner) (inboxorder.Record, error) {
 	var s store.InboxSET
 	var rid, received, next, leaseUntil, done int64
 	var state string
 	if err := sc.Scan(&rid, &s.Issuer, &s.JTI, &s.StreamID, &s.AckStream, &s.SET, &received, &state, &s.Attempts, &next,
 		&s.LeaseOwner, &leaseUntil, &s.LastError, &done); err != nil {
-		return inboxRecord{}, err
+		return inboxorder.Record{}, err
 	}
 	s.State = store.InboxState(state)
 	s.ReceivedAt, s.NextAttemptAt, s.LeaseUntil, s.DoneAt = decTime(received), decTime(next), decTime(leaseUntil), decTime(done)
-	return inboxRecord{rid, &s}, nil
+	return inboxorder.Record{RID: rid, SET: &s}, nil
 }
 
-func collectInbox(rows *sql.Rows) ([]inboxRecord, error) {
+func collectInbox(rows *sql.Rows) ([]inboxorder.Record, error) {
 	defer rows.Close()
-	var out []inboxRecord
+	var out []inboxorder.Record
 	for rows.Next() {
 		r, err := scanInbox(rows)
 		if err != nil {
@@ -78,7 +72,7 @@ func (s *Store) InboxAdd(ctx context.Context, in *store.InboxSET) (*store.InboxS
 		if err != nil {
 			return fmt.Errorf("sqlite: inbox add (%q, %q): read the existing record: %w", r.Issuer, r.JTI, err)
 		}
-		existing = rec.set
+		existing = rec.SET
 		return nil
 	})
 	if err != nil {
@@ -103,7 +97,7 @@ func (s *Store) InboxLease(ctx context.Context, owner string, limit int, d time.
 	if te.err != nil {
 		return nil, te.err
 	}
-	var recs []inboxRecord
+	var recs []inboxorder.Record
 	err := s.write(ctx, "inbox lease", func(x *execer) error {
 		rows, err := x.query(`UPDATE inbox SET lease_owner = ?1, lease_until = ?2 WHERE rid IN (
 			SELECT rid FROM inbox WHERE state = 'pending' AND next_attempt_at <= ?3 AND lease_until <= ?3
@@ -119,22 +113,7 @@ func (s *Store) InboxLease(ctx context.Context, owner string, limit int, d time.
 	if err != nil {
 		return nil, err
 	}
-	return sortedInbox(recs), nil
-}
-
-// sortedInbox orders records by ReceivedAt, then insertion.
-func sortedInbox(recs []inboxRecord) []*store.InboxSET {
-	slices.SortFunc(recs, func(a, b inboxRecord) int {
-		if c := a.set.ReceivedAt.Compare(b.set.ReceivedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.rid, b.rid)
-	})
-	out := make([]*store.InboxSET, len(recs))
-	for i, r := range recs {
-		out[i] = r.set
-	}
-	return out
+	return inboxorder.Sort(recs), nil
 }
 
 // finishInbox moves the pending record (issuer, jti) to its next state with update
@@ -213,7 +192,7 @@ func (s *Store) InboxDeadLetters(ctx context.Context, limit int) ([]*store.Inbox
 	if limit <= 0 {
 		limit = -1
 	}
-	var recs []inboxRecord
+	var recs []inboxorder.Record
 	err := s.read(ctx, "inbox dead letters", func(db readDB) error {
 		rows, err := db.QueryContext(ctx, `SELECT `+inboxCols+` FROM inbox WHERE state = 'dead' ORDER BY received_at, rid LIMIT ?`, limit)
 		if err != nil {
@@ -227,7 +206,7 @@ func (s *Store) InboxDeadLetters(ctx context.Context, limit int) ([]*store.Inbox
 	if err != nil {
 		return nil, err
 	}
-	return sortedInbox(recs), nil
+	return inboxorder.Sort(recs), nil
 }
 
 // InboxReplay implements store.InboxStore: Attempts, NextAttemptAt and DoneAt are reset;

@@ -28,6 +28,9 @@ type migration struct {
 // Times are INTEGER nanoseconds since the Unix epoch (UTC); the zero time.Time is
 // -9223372036854775808 (zeroTime), so that "zero" sorts before every real time (a zero
 // NextAttemptAt or LeaseUntil means "now").
+//
+// streams.config holds the JSON record of package store/internal/record (the comment in
+// migration 1 names configRecord, its type before it moved there).
 var migrations = []migration{
 	{1, "streams, subjects, outbox, inbox, pending acks", `
 CREATE TABLE streams (

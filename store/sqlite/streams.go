@@ -10,6 +10,7 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/store/internal/record"
 )
 
 const streamCols = `id, client_id, config, status, status_reason, created_at, updated_at, last_activity_at, last_verification_at, revision, profile`
@@ -21,9 +22,9 @@ type streamRow struct {
 }
 
 func encodeStream(s *store.Stream) (streamRow, error) {
-	cfg, err := encodeConfig(&s.Config)
+	cfg, err := record.Encode(&s.Config)
 	if err != nil {
-		return streamRow{}, err
+		return streamRow{}, fmt.Errorf("sqlite: %w", err)
 	}
 	var te timeEnc
 	r := streamRow{
@@ -43,8 +44,8 @@ func scanStream(sc scanner) (*store.Stream, error) {
 		return nil, err
 	}
 	var err error
-	if s.Config, err = decodeConfig(cfg); err != nil {
-		return nil, err
+	if s.Config, err = record.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	if s.Profile, err = store.ParseProfile(profile); err != nil {
 		return nil, fmt.Errorf("sqlite: stream %q: %w", s.ID, err)
