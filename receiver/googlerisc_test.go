@@ -81,7 +81,7 @@ func googleError(w http.ResponseWriter, code int, status, message string) {
 func (g *fakeGoogle) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	rec := googleRequest{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, ContentType: r.Header.Get("Content-Type"), Body: string(body)}
-	jwt, jerr := verifyServiceAccountJWT(r.Header.Get("Authorization"), &testSAKeys()[0].PublicKey)
+	jwt, jerr := verifyServiceAccountJWT(r.Header.Get("Authorization"), &testSAPriv().PublicKey)
 	rec.JWT = jwt
 	g.mu.Lock()
 	g.requests = append(g.requests, rec)
@@ -853,7 +853,7 @@ func ExampleGoogleRISCClient() {
 }
 
 func exampleServiceAccountKeyFile() []byte {
-	der, err := pkcs8PEMString(testSAKeys()[0])
+	der, err := pkcs8PEMString(testSAPriv())
 	if err != nil {
 		panic(err)
 	}

@@ -26,18 +26,55 @@ const (
 	testSAKeyID = "0123456789abcdef0123456789abcdef01234567"
 )
 
-// testSAKeys are the RSA keys of the service-account tests, generated once (2048-bit
-// generation is slow).
-var testSAKeys = sync.OnceValue(func() [2]*rsa.PrivateKey {
-	var out [2]*rsa.PrivateKey
-	for i := range out {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		out[i] = k
+// testSAKeyPEM is the service-account key of the tests (PKCS #8, 2048 bits): a
+// throwaway key made for these tests only, fixed so that tests and fuzz workers do not
+// spend their time generating keys.
+const testSAKeyPEM = `-----BEGIN PRIVATE KEY-----
+MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCivy2g3ACkwY5D
+8yokag4CERfFCa7XITb3VL3jf+0tU0tctFsDu1cJmv9r2Kksut/6UAGZiCltvtSD
+54Z1kR+hD2kWjsqkCHVdamPJs0y8NaGkUi4PoOpDeKEIxC/lW+XlxJhfPsuFcMn/
+2Peu/bUC5QKc29nbP72ptNkLAaSaGJlClhoDQU810scwfyTG0wMhesir8GM9LyR9
+TemMOF+a0r3nFm0HUXqH8fQ1yvBu4iJBQy57QgGeTxCA0JCWy5t3n1oevAtwptsf
+6CySLDMvibcGQQvFrOf4ubvSvyLAXw+Szoksas0tS48ZioySdwNjb+Etl1mlHz0M
+Rrt4+Ms3AgMBAAECggEADeFbTWRmI6ckcJQtLHTlI/T8P4Bfapa5HugZ1+zhuCNq
+AoqZVpykRDv1e+e7Kgb4Mluff043JlaHvoZBGAbcGTr8vgFItCvKgsCfqSTDLywt
+0Jt3tTqGsGF57or5AMlRNsMJMdpjtkpT2B/TpBecWBZbHjC8CHCLxw0XE9K8jK3Y
+apPeBg7fR5S0WpXeuEGP/wju6NJK8KA6bYL4/zLbKhxZAUcvTuMnIjVcLIytdOS7
+7cg2tfbea3I/U0AMIILYVcScuqQbHPB482eJfYF/40WI2brDJsRzl45iZRWgCYgB
+ub+N4DDV/5L99eUs55u2RtEkPvj0/w+oEebRwDJREQKBgQDhkSmYERlbkVau3Kkm
+xbxQCEbUB7SBfkGBr5UYAjmfDLfjWMijbwFiPLfkZZk8xW5ZhU+Szi4W+ljxdWdi
+h70OVq5EIJi3NYPr4VDGbmRqUV5xZKUyClGNWAkZoOAYC7bqWb3U3tj0rYGDKmV1
+teQfFa8CALgeeARDrqAdUaTHEQKBgQC4tEX8KsUTnPloQiWUMzoXcTAz22QVF23r
+dF7SIGjawRpSXQOiEO3r2eUEKUhCEwNOm3kGONVWASg21n6euXsDW0sm7VwcDhaM
+9oaA6HJfSTr/rq34TVcUAOTwiZPg0HSbw9OxXE7DQIRKmAy1urjdi//j0Zsa1yeE
+b3MEVUM9xwKBgHIJvrqXondNwkJDYu0sOOlJVe2qO5LgLuQOzdTGgzUq6+jvoPgn
+jc6JnfrFdrRnqENwB2vT+y84wDDKx0rkDyupnQ7qX+r4Dkr5ram0c+XgX1v6ox3q
+Y5KO+ILRd5oQihhu6G8vfwYslfanP4ZEQCGLB+B+Vpdo29cP+Pj5ptHRAoGAeI8q
+syrTkja+0J+EWdSKEW0PEnocPGwbkjlV/v+qkUbDwIj36xvzwCNsiafMg1xXp0Jx
+327PSSDeN9UPttjIg2tehV0e5y0G6SGsr42JwcpR2TwST+VjdioTRTH3tSE7S8Sp
+c7YVrvp4nxvaB/CF5A4Si4hwHjfbkmUQhP6GMlcCgYBXNqbT3v3rEggLuJUmuxfK
+Rumg9I5WYoTGk57GBeZH5Vo5ymliRvWLMDIBQ4iQsOF7HelsNO40E16SQ4TDtcnu
+TIoUnXJ4oe1PyhVlk7RbdwYlhHyP8DkxTEBeKMxkTSCzH2o01lj6NHBwEKaa+RPC
+VuLhw7KTypm7dhNcWHueJQ==
+-----END PRIVATE KEY-----
+`
+
+// testSAPriv is the RSA key of testSAKeyPEM.
+var testSAPriv = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := parseRSAPrivateKeyPEM(testSAKeyPEM)
+	if err != nil {
+		panic(err)
 	}
-	return out
+	return k
+})
+
+// testOtherPriv is another RSA key, generated once.
+var testOtherPriv = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
 })
 
 func pkcs8PEM(t testing.TB, key any) string {
@@ -90,7 +127,7 @@ func keyFile(t testing.TB, key *rsa.PrivateKey, mod func(m map[string]any)) []by
 
 func testSAKey(t testing.TB) *ServiceAccountKey {
 	t.Helper()
-	k, err := ParseServiceAccountKey(keyFile(t, testSAKeys()[0], nil))
+	k, err := ParseServiceAccountKey(keyFile(t, testSAPriv(), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +135,7 @@ func testSAKey(t testing.TB) *ServiceAccountKey {
 }
 
 func TestParseServiceAccountKey(t *testing.T) {
-	priv := testSAKeys()[0]
+	priv := testSAPriv()
 	k, err := ParseServiceAccountKey(keyFile(t, priv, nil))
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +156,7 @@ func TestParseServiceAccountKey(t *testing.T) {
 // TestParseServiceAccountKey_Rejects: every rejection of a key file, with the member at
 // fault named and the key never quoted.
 func TestParseServiceAccountKey_Rejects(t *testing.T) {
-	rsaKey := testSAKeys()[0]
+	rsaKey := testSAPriv()
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +225,7 @@ func verifyServiceAccountJWT(authz string, pub *rsa.PublicKey) (*verifiedJWT, er
 	if !ok {
 		return nil, fmt.Errorf("authorization %q is not a bearer token", authz)
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +275,7 @@ func TestServiceAccountCredentials_JWT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := verifyServiceAccountJWT(authz, &testSAKeys()[0].PublicKey)
+		got, err := verifyServiceAccountJWT(authz, &testSAPriv().PublicKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +286,7 @@ func TestServiceAccountCredentials_JWT(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("JWT (-want +got):\n%s", diff)
 		}
-		if _, err := verifyServiceAccountJWT(authz, &testSAKeys()[1].PublicKey); err == nil {
+		if _, err := verifyServiceAccountJWT(authz, &testOtherPriv().PublicKey); err == nil {
 			t.Error("the JWT verifies with another key")
 		}
 		if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, strings.TrimPrefix(authz, "Bearer ")[:30]) || strings.Contains(s, "PRIVATE") {
@@ -272,7 +309,7 @@ func TestServiceAccountCredentials_Cache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := verifyServiceAccountJWT(a, &testSAKeys()[0].PublicKey)
+		v, err := verifyServiceAccountJWT(a, &testSAPriv().PublicKey)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +360,7 @@ func TestServiceAccountCredentials_Concurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for _, a := range got {
-		if _, err := verifyServiceAccountJWT(a, &testSAKeys()[0].PublicKey); err != nil {
+		if _, err := verifyServiceAccountJWT(a, &testSAPriv().PublicKey); err != nil {
 			t.Error(err)
 		}
 	}
@@ -347,13 +384,23 @@ func TestServiceAccountCredentials_Rejects(t *testing.T) {
 // FuzzParseServiceAccountKey: any input is either a usable key or an error wrapping
 // ErrInvalidServiceAccountKey; never a panic.
 func FuzzParseServiceAccountKey(f *testing.F) {
-	key := testSAKeys()[0]
-	f.Add(keyFile(f, key, nil))
-	f.Add(keyFile(f, key, func(m map[string]any) { m["type"] = "authorized_user" }))
+	// The seeds hold no parseable RSA key: checking a 2048-bit key costs about a second
+	// under the fuzzer's instrumentation, which would leave no time for the JSON and PEM
+	// paths (the valid key is covered by TestParseServiceAccountKey).
+	key := testSAPriv()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	broken := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der[:40]}))
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	f.Add(keyFile(f, key, func(m map[string]any) { m["private_key"] = broken }))
+	f.Add(keyFile(f, key, func(m map[string]any) { m["private_key"] = pkcs8PEM(f, ed) }))
+	f.Add(keyFile(f, key, func(m map[string]any) { m["type"], m["private_key"] = "authorized_user", broken }))
 	f.Add(keyFile(f, key, func(m map[string]any) {
-		m["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+		m["private_key"] = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"
 	}))
-	f.Add(keyFile(f, key, func(m map[string]any) { m["client_email"] = nil }))
+	f.Add(keyFile(f, key, func(m map[string]any) { m["client_email"], m["private_key"] = nil, broken }))
 	f.Add([]byte(`{"type":"service_account","client_email":"a@b","private_key_id":"k","private_key":"x"}`))
 	f.Add([]byte(`{"type":null}`))
 	f.Add([]byte(`null`))
