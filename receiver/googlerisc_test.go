@@ -17,7 +17,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sigshare/sigshare/risc"
+	"github.com/sigshare/sigshare/set"
 	"github.com/sigshare/sigshare/ssf"
+	"github.com/sigshare/sigshare/store/memory"
 )
 
 var testGoogleAud = []string{"123-abc.apps.googleusercontent.com", "456-def.apps.googleusercontent.com"}
@@ -877,4 +879,55 @@ func exampleGoogleServer() *httptest.Server {
 			googleError(w, 404, "NOT_FOUND", "not found")
 		}
 	}))
+}
+
+// TestGoogleRISC_VerificationEvent: the set-up of docs/sdk.md end to end — the state of
+// RequestVerification is recorded under the client's stream id, and Google's
+// verification SET (no sub_id, iss with a trailing slash, aud one of the client ids,
+// RISC namespace) pushed without an Authorization header is accepted by a Recipient of
+// that stream id; a state the client never sent is refused (SSF §8.1.4.1).
+func TestGoogleRISC_VerificationEvent(t *testing.T) {
+	g := newFakeGoogle(t)
+	states, err := NewVerificationStates(VerificationStatesConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestGoogleClient(t, g, func(cfg *GoogleRISCConfig) { cfg.States = states })
+	stream, err := c.CreateStream(t.Context(), googlePushRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := c.RequestVerification(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := set.NewVerifier(testKeySet(t), set.Config{
+		Issuer: stream.Issuer, IssuerTrailingSlashInsensitive: true, Audiences: stream.Audience,
+		Compatibility: set.FullCompatibility(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	defer st.Close()
+	rec, err := NewRecipient(RecipientConfig{Verifier: verifier, Inbox: st, StreamID: c.StreamID(), States: states})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := NewPushHandler(PushHandlerConfig{Recipient: rec, Compatibility: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := testKeys()
+	sign := func(jti, state string) string {
+		claims := fmt.Sprintf(`{"iss":"https://accounts.google.com/","aud":%q,"iat":%d,"jti":%q,"events":{%q:{"state":%q}}}`,
+			testGoogleAud[1], time.Now().Unix(), jti, ssf.LegacyEventTypeVerificationRISC, state)
+		return signRaw(t, []byte(`{"alg":"RS256","typ":"JWT","kid":"test-key-1"}`), []byte(claims), key)
+	}
+	if resp := push(h, sign("v1", state), MediaTypeSET, ""); resp.Code != http.StatusAccepted {
+		t.Errorf("Google's verification SET: %d %s", resp.Code, resp.Body)
+	}
+	if resp := push(h, sign("v2", "forged"), MediaTypeSET, ""); resp.Code != http.StatusBadRequest || !strings.Contains(resp.Body.String(), ssf.CodeInvalidState) {
+		t.Errorf("unknown state: %d %s", resp.Code, resp.Body)
+	}
 }
