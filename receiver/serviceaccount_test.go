@@ -26,42 +26,10 @@ const (
 	testSAKeyID = "0123456789abcdef0123456789abcdef01234567"
 )
 
-// testSAKeyPEM is the service-account key of the tests (PKCS #8, 2048 bits): a
-// throwaway key made for these tests only, fixed so that tests and fuzz workers do not
-// spend their time generating keys.
-const testSAKeyPEM = `-----BEGIN PRIVATE KEY-----
-MIIEvAIBADANBgkqhkiG9w0BAQEFAASCBKYwggSiAgEAAoIBAQCivy2g3ACkwY5D
-8yokag4CERfFCa7XITb3VL3jf+0tU0tctFsDu1cJmv9r2Kksut/6UAGZiCltvtSD
-54Z1kR+hD2kWjsqkCHVdamPJs0y8NaGkUi4PoOpDeKEIxC/lW+XlxJhfPsuFcMn/
-2Peu/bUC5QKc29nbP72ptNkLAaSaGJlClhoDQU810scwfyTG0wMhesir8GM9LyR9
-TemMOF+a0r3nFm0HUXqH8fQ1yvBu4iJBQy57QgGeTxCA0JCWy5t3n1oevAtwptsf
-6CySLDMvibcGQQvFrOf4ubvSvyLAXw+Szoksas0tS48ZioySdwNjb+Etl1mlHz0M
-Rrt4+Ms3AgMBAAECggEADeFbTWRmI6ckcJQtLHTlI/T8P4Bfapa5HugZ1+zhuCNq
-AoqZVpykRDv1e+e7Kgb4Mluff043JlaHvoZBGAbcGTr8vgFItCvKgsCfqSTDLywt
-0Jt3tTqGsGF57or5AMlRNsMJMdpjtkpT2B/TpBecWBZbHjC8CHCLxw0XE9K8jK3Y
-apPeBg7fR5S0WpXeuEGP/wju6NJK8KA6bYL4/zLbKhxZAUcvTuMnIjVcLIytdOS7
-7cg2tfbea3I/U0AMIILYVcScuqQbHPB482eJfYF/40WI2brDJsRzl45iZRWgCYgB
-ub+N4DDV/5L99eUs55u2RtEkPvj0/w+oEebRwDJREQKBgQDhkSmYERlbkVau3Kkm
-xbxQCEbUB7SBfkGBr5UYAjmfDLfjWMijbwFiPLfkZZk8xW5ZhU+Szi4W+ljxdWdi
-h70OVq5EIJi3NYPr4VDGbmRqUV5xZKUyClGNWAkZoOAYC7bqWb3U3tj0rYGDKmV1
-teQfFa8CALgeeARDrqAdUaTHEQKBgQC4tEX8KsUTnPloQiWUMzoXcTAz22QVF23r
-dF7SIGjawRpSXQOiEO3r2eUEKUhCEwNOm3kGONVWASg21n6euXsDW0sm7VwcDhaM
-9oaA6HJfSTr/rq34TVcUAOTwiZPg0HSbw9OxXE7DQIRKmAy1urjdi//j0Zsa1yeE
-b3MEVUM9xwKBgHIJvrqXondNwkJDYu0sOOlJVe2qO5LgLuQOzdTGgzUq6+jvoPgn
-jc6JnfrFdrRnqENwB2vT+y84wDDKx0rkDyupnQ7qX+r4Dkr5ram0c+XgX1v6ox3q
-Y5KO+ILRd5oQihhu6G8vfwYslfanP4ZEQCGLB+B+Vpdo29cP+Pj5ptHRAoGAeI8q
-syrTkja+0J+EWdSKEW0PEnocPGwbkjlV/v+qkUbDwIj36xvzwCNsiafMg1xXp0Jx
-327PSSDeN9UPttjIg2tehV0e5y0G6SGsr42JwcpR2TwST+VjdioTRTH3tSE7S8Sp
-c7YVrvp4nxvaB/CF5A4Si4hwHjfbkmUQhP6GMlcCgYBXNqbT3v3rEggLuJUmuxfK
-Rumg9I5WYoTGk57GBeZH5Vo5ymliRvWLMDIBQ4iQsOF7HelsNO40E16SQ4TDtcnu
-TIoUnXJ4oe1PyhVlk7RbdwYlhHyP8DkxTEBeKMxkTSCzH2o01lj6NHBwEKaa+RPC
-VuLhw7KTypm7dhNcWHueJQ==
------END PRIVATE KEY-----
-`
-
-// testSAPriv is the RSA key of testSAKeyPEM.
+// testSAPriv is the service-account key of the tests, generated once per test process
+// (no private key is kept in the source).
 var testSAPriv = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := parseRSAPrivateKeyPEM(testSAKeyPEM)
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic(err)
 	}
