@@ -12,6 +12,7 @@
 //     verification), with [Client.EnsureStream], and with static bearer tokens or OAuth
 //     2.0 client credentials ([BearerToken], [ClientCredentials]: client secret or
 //     private_key_jwt; scopes ssf.read and ssf.manage, IOP-14, IOP-15);
+//   - vendors §2.3, §5.1 item 8(c): [GoogleRISCClient] (Google RISC management API), [ServiceAccountCredentials];
 //   - SSF §8.1.4 (verification): [VerificationStates] binds the state of each
 //     verification request to its stream; Verification events are checked against it;
 //   - RFC 8935 §2 (push delivery): [PushHandler] is the push endpoint;
