@@ -15,7 +15,8 @@ import (
 
 // vendors §5.2 item 8: "sigshare stream create-static" creates a push stream for a
 // receiver that never manages streams (Okta); the next emitted event is pushed to it as
-// a legacy SET with the operator's aud, and nothing is pushed before (no verification).
+// a legacy SET with the operator's aud and the subject in Okta's shape, and nothing is
+// pushed before (no verification).
 // The admin token comes from SIGSHARE_ADMIN_TOKEN.
 func TestStreamCreateStatic(t *testing.T) {
 	pushed := make(chan string, 8)
@@ -66,7 +67,7 @@ func TestStreamCreateStatic(t *testing.T) {
 	}
 
 	mustRun(t, dir, env, "", "emit", "--transmitter", tx.url, "--insecure-http",
-		"--type", "session-revoked", "--subject-email", "alice@example.com")
+		"--type", "session-revoked", "--subject", `{"format":"complex","user":{"format":"email","email":"alice@example.com"}}`)
 	var body string
 	select {
 	case body = <-pushed:
@@ -89,7 +90,9 @@ func TestStreamCreateStatic(t *testing.T) {
 	if err := json.Unmarshal(payload, &claims); err != nil {
 		t.Fatalf("claims %s: %v", payload, err)
 	}
-	if claims.Aud != org || claims.SubID != nil || !strings.Contains(string(claims.Events[caep.EventTypeSessionRevoked]["subject"]), "alice@example.com") {
+	// Okta's shape (vendors §2.1): the subject inside the event, a complex subject
+	// without "format".
+	if claims.Aud != org || claims.SubID != nil || string(claims.Events[caep.EventTypeSessionRevoked]["subject"]) != `{"user":{"format":"email","email":"alice@example.com"}}` {
 		t.Errorf("pushed claims %s: want aud %s and the subject inside the event (legacy)", payload, org)
 	}
 }
