@@ -7,8 +7,11 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sigshare/sigshare/ssf"
@@ -125,6 +128,7 @@ func (t *Transmitter) Replay(ctx context.Context, streamID string, jtis []string
 //
 //	POST <base>/admin/events                      emit an event (200 with the queued SETs)
 //	GET  <base>/admin/streams                     every stream with status and outbox counts
+//	POST <base>/admin/streams                     create a static stream for a client (201, StaticStreamRequest)
 //	POST <base>/admin/streams/{id}/status         Transmitter-initiated status change
 //	POST <base>/admin/streams/{id}/verify         Transmitter-initiated verification (204)
 //	GET  <base>/admin/streams/{id}/dead-letters   dead letters (?limit=)
@@ -133,13 +137,22 @@ func (t *Transmitter) Replay(ctx context.Context, streamID string, jtis []string
 func (t *Transmitter) adminHandler() http.Handler {
 	base := t.routePath + "/admin"
 	mux := http.NewServeMux()
-	route := func(pattern, method string, fn func(w http.ResponseWriter, r *http.Request) error) {
+	type handlerFunc = func(w http.ResponseWriter, r *http.Request) error
+	methods := map[string]map[string]handlerFunc{} // pattern → method → handler
+	route := func(pattern, method string, fn handlerFunc) {
+		if methods[pattern] != nil {
+			methods[pattern][method] = fn
+			return
+		}
+		byMethod := map[string]handlerFunc{method: fn}
+		methods[pattern] = byMethod
 		mux.HandleFunc(base+pattern, func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != method {
-				methodNotAllowed(w, r, method)
+			h, ok := byMethod[r.Method]
+			if !ok {
+				methodNotAllowed(w, r, strings.Join(slices.Sorted(maps.Keys(byMethod)), ", "))
 				return
 			}
-			if err := fn(w, r); err != nil {
+			if err := h(w, r); err != nil {
 				if ssf.HTTPStatus(err) >= 500 {
 					t.log.Error("operator request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 				}
@@ -156,6 +169,7 @@ func (t *Transmitter) adminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, list)
 		return nil
 	})
+	route("/streams", http.MethodPost, t.adminCreateStatic)
 	route("/streams/{id}/status", http.MethodPost, func(w http.ResponseWriter, r *http.Request) error {
 		var req struct {
 			Status ssf.Status `json:"status"`
@@ -291,6 +305,9 @@ func (t *Transmitter) decodeAdmin(w http.ResponseWriter, r *http.Request, v any,
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field == "" {
+			return ssf.Errorf(http.StatusBadRequest, "the request body is not valid: want a JSON object, got %s", te.Value)
+		}
 		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 			return ssf.Errorf(http.StatusBadRequest, "member %q: want %s, got %s", te.Field, te.Type, te.Value)
 		}

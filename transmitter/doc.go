@@ -60,4 +60,9 @@
 //   - A create request with Transmitter-supplied members is refused (400 naming them),
 //     except "iss" equal to the issuer and "aud" values of the client's audience.
 //   - Verification of a disabled stream is refused (400): its SET could not be delivered.
+//   - Static streams (vendors §5.2 item 8): [Transmitter.CreateStaticStream] creates a
+//     stream on the operator's authority for a client that never calls the management
+//     API (Okta). It shares CreateStream's path but checks the request strictly, applies
+//     none of the client's policy (SingleStream, VerifyOnCreate), queues no
+//     verification SET, and gives the stream no inactivity_timeout.
 package transmitter

@@ -95,3 +95,39 @@ func ExampleTransmitter_Emit() {
 	// https://schemas.openid.net/secevent/caep/event-type/session-revoked
 	// 1 SET queued
 }
+
+// An operator creates a static push stream for a Receiver that never calls the
+// management API, here an Okta org taking legacy SETs (vendors §5.2 item 8). The
+// endpoint would be https://{org}.okta.com/security/api/v1/security-events; an address
+// literal keeps the example off DNS.
+func ExampleTransmitter_CreateStaticStream() {
+	key, err := keys.Generate("RS256") // Okta takes RS256 only
+	if err != nil {
+		log.Fatal(err)
+	}
+	signing, err := keys.NewSigningKeys(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tr, err := transmitter.New(transmitter.Config{Issuer: "https://ssf.example.com", Store: memory.New(), Keys: signing})
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg, err := tr.CreateStaticStream(context.Background(), transmitter.StaticStreamRequest{
+		ClientID:        "okta-acme",
+		Delivery:        &ssf.Delivery{Method: ssf.DeliveryPush, EndpointURL: "https://203.0.113.7/security/api/v1/security-events"},
+		EventsRequested: []string{caep.EventTypeSessionRevoked},
+		Audience:        ssf.Audience{"https://acme.okta.com"},
+		Profile:         "legacy",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cfg.Audience)
+	fmt.Println(cfg.EventsDelivered)
+	fmt.Println(cfg.InactivityTimeout == nil)
+	// Output:
+	// [https://acme.okta.com]
+	// [https://schemas.openid.net/secevent/caep/event-type/session-revoked]
+	// true
+}

@@ -1,7 +1,10 @@
 package transmitter
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -110,6 +113,50 @@ func FuzzAdminEvent(f *testing.F) {
 		h.ServeHTTP(w, r)
 		if w.Code >= 500 {
 			t.Fatalf("%q: %d %s", body, w.Code, w.Body)
+		}
+	})
+}
+
+// FuzzAdminStaticStream sends arbitrary bodies to the operator's static stream create
+// (vendors §5.2 item 8): never a panic or 5xx; a refusal is a JSON error; a 201 answers
+// a complete, valid configuration that the store holds. Host names never reach DNS.
+func FuzzAdminStaticStream(f *testing.F) {
+	f.Add(`{"client_id":"okta","delivery":{"method":"urn:ietf:rfc:8935","endpoint_url":"https://127.0.0.1/security/api/v1/security-events"},"events_requested":["https://schemas.openid.net/secevent/caep/event-type/session-revoked"],"aud":"https://acme.okta.example","profile":"legacy"}`)
+	f.Add(`{"client_id":"a","delivery":{"method":"urn:ietf:rfc:8936"},"aud":["x","y"],"status":"paused","description":"d"}`)
+	f.Add(`{"client_id":"a","delivery":{"delivery_method":"https://schemas.openid.net/secevent/risc/delivery-method/push","url":"https://rcv.example.com/x","authorization_header":"Bearer t"},"profile":"HYBRID","status":"disabled"}`)
+	f.Add(`{"client_id":"","delivery":null,"events_requested":[],"aud":[],"profile":"x","status":"on"}`)
+	noDNS := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no DNS in tests")
+	}}
+	e := newEnv(f, "https://tr.example.com", func(c *Config) { c.Push.Resolver = noDNS })
+	h := e.tr.Handler()
+	f.Fuzz(func(t *testing.T, body string) {
+		r, _ := http.NewRequest("POST", "https://tr.example.com/admin/streams", strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+tokenAdmin)
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch {
+		case w.Code >= 500:
+			t.Fatalf("%q: %d %s", body, w.Code, w.Body)
+		case w.Code == http.StatusCreated:
+			var cfg ssf.StreamConfig
+			if err := json.Unmarshal(w.Body.Bytes(), &cfg); err != nil {
+				t.Fatalf("%q: 201 with %s: %v", body, w.Body, err)
+			}
+			if err := cfg.ValidateWith(ssf.ValidateOptions{}); err != nil {
+				t.Fatalf("%q: 201 with an invalid configuration %s: %v", body, w.Body, err)
+			}
+			if _, err := e.store.GetStream(context.Background(), cfg.StreamID); err != nil {
+				t.Fatalf("%q: created stream not stored: %v", body, err)
+			}
+		default:
+			var e struct {
+				Error string `json:"error"`
+			}
+			if json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error == "" {
+				t.Fatalf("%d without a JSON error: %s", w.Code, w.Body)
+			}
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sigshare/sigshare/set"
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
 )
@@ -55,11 +56,47 @@ func (t *Transmitter) CreateStream(ctx context.Context, req ssf.StreamConfig) (*
 		}
 	}
 
+	return t.createStream(ctx, newStream{
+		clientID:          c.ID,
+		audience:          c.audience(),
+		profile:           c.Profile,
+		status:            ssf.StatusEnabled,
+		req:               &req,
+		inactivityTimeout: t.cfg.InactivityTimeout,
+		verify:            c.VerifyOnCreate,
+	})
+}
+
+// newStream is what a new stream is made of, whether a Receiver creates it
+// ([Transmitter.CreateStream]) or an operator does ([Transmitter.CreateStaticStream]).
+type newStream struct {
+	clientID string      // the owner
+	audience []string    // "aud"
+	profile  set.Profile // the SET profile
+	status   ssf.Status  // the initial status
+	reason   string      // the initial status reason
+	// req holds the validated Receiver-supplied members: events_requested, delivery
+	// (nil: poll) and description.
+	req *ssf.StreamConfig
+	// inactivityTimeout is the stream's inactivity_timeout (<= 0: none).
+	inactivityTimeout time.Duration
+	// verify queues a Transmitter-initiated verification SET after the create.
+	verify bool
+	// byOperator tells an operator's create from a Receiver's, for the log.
+	byOperator bool
+}
+
+// createStream stores a new stream: a fresh stream_id, the Transmitter-supplied members
+// (iss, events_supported, events_delivered = requested ∩ supported, the poll URL, or the
+// push endpoint checked against the push policy), then the StreamCreated hook and,
+// with n.verify, the verification SET.
+func (t *Transmitter) createStream(ctx context.Context, n newStream) (*ssf.StreamConfig, error) {
 	now := t.now()
 	s := &store.Stream{
-		ClientID:       c.ID,
-		Profile:        c.Profile,
-		Status:         ssf.StatusEnabled,
+		ClientID:       n.clientID,
+		Profile:        n.profile,
+		Status:         n.status,
+		StatusReason:   n.reason,
 		CreatedAt:      now,
 		UpdatedAt:      now,
 		LastActivityAt: now,
@@ -69,14 +106,14 @@ func (t *Transmitter) CreateStream(ctx context.Context, req ssf.StreamConfig) (*
 		cfg := ssf.StreamConfig{
 			StreamID:                s.ID,
 			Issuer:                  t.issuer,
-			Audience:                ssf.Audience(c.audience()),
-			EventsRequested:         slices.Clone(req.EventsRequested),
-			Delivery:                req.Delivery,
-			Description:             req.Description,
+			Audience:                ssf.Audience(slices.Clone(n.audience)),
+			EventsRequested:         slices.Clone(n.req.EventsRequested),
+			Delivery:                n.req.Delivery,
+			Description:             n.req.Description,
 			MinVerificationInterval: secondsPtr(t.minVerify),
-			InactivityTimeout:       secondsPtr(t.cfg.InactivityTimeout),
+			InactivityTimeout:       secondsPtr(n.inactivityTimeout),
 		}
-		if err := t.completeConfig(ctx, &cfg, req.Delivery != nil); err != nil {
+		if err := t.completeConfig(ctx, &cfg, n.req.Delivery != nil); err != nil {
 			return nil, err
 		}
 		s.Config = cfg
@@ -89,11 +126,11 @@ func (t *Transmitter) CreateStream(ctx context.Context, req ssf.StreamConfig) (*
 		}
 		break
 	}
-	t.log.Info("stream created", "stream_id", s.ID, "client_id", c.ID, "delivery", s.Config.Delivery)
+	t.log.Info("stream created", "stream_id", s.ID, "client_id", n.clientID, "delivery", s.Config.Delivery, "by_operator", n.byOperator)
 	if h := t.cfg.Hooks.StreamCreated; h != nil {
-		h(s.ID, c.ID)
+		h(s.ID, n.clientID)
 	}
-	if c.VerifyOnCreate {
+	if n.verify {
 		if err := t.enqueueVerification(ctx, s, "", false); err != nil {
 			// The stream exists: report the failure to the operator, not the Receiver.
 			t.log.Error("transmitter-initiated verification after create failed", "stream_id", s.ID, "error", err)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,11 +79,9 @@ func (s *subjectFlags) build(a *app) (subject.Identifier, bool, error) {
 }
 
 type emitFlags struct {
-	transmitter, adminToken, eventType, payload, txn string
-	subj                                             subjectFlags
-	caFiles                                          []string
-	insecureHTTP                                     bool
-	timeout                                          time.Duration
+	conn                    adminConn
+	eventType, payload, txn string
+	subj                    subjectFlags
 }
 
 func (a *app) emitCommand() *cobra.Command {
@@ -112,29 +108,22 @@ CAEP events get "event_timestamp" set to now unless the payload has one.
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runEmit(cmd.Context(), &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.transmitter, "transmitter", "", "the transmitter's issuer URL (required)")
-	fl.StringVar(&f.adminToken, "admin-token", "", "the transmitter's admin token (required; better from SIGSHARE_ADMIN_TOKEN)")
+	f.conn.register(cmd)
 	fl.StringVar(&f.eventType, "type", "", "event type: a short name (session-revoked) or a type URI (required)")
 	fl.StringVar(&f.payload, "payload", "", "event payload as a JSON object, or @file (default {})")
 	fl.StringVar(&f.txn, "txn", "", `the SETs' "txn" (default: a fresh value)`)
 	f.subj.register(cmd, true)
-	fl.StringSliceVar(&f.caFiles, "ca-file", nil, "extra CA certificates (PEM) to trust for the transmitter")
-	fl.BoolVar(&f.insecureHTTP, "insecure-http", false, "allow an http:// transmitter URL (loopback development only)")
-	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "request timeout")
 	return cmd
 }
 
 func (a *app) runEmit(ctx context.Context, f *emitFlags) error {
-	if f.transmitter == "" {
-		return usagef("--transmitter is required: the transmitter's issuer URL")
-	}
-	if f.adminToken == "" {
-		return usagef("--admin-token is required (or SIGSHARE_ADMIN_TOKEN)")
+	if err := f.conn.required(); err != nil {
+		return err
 	}
 	if f.eventType == "" {
 		return usagef("--type is required: an event type short name or URI")
 	}
-	base, err := baseURL(f.transmitter, f.insecureHTTP, "--transmitter")
+	base, err := f.conn.base()
 	if err != nil {
 		return err
 	}
@@ -182,24 +171,9 @@ func (a *app) runEmit(ctx context.Context, f *emitFlags) error {
 	if err != nil {
 		return err
 	}
-	client, err := clientForCAFiles(f.caFiles, f.timeout)
+	data, err := f.conn.post(ctx, base, "/admin/events", body, http.StatusOK, "the transmitter refused the event")
 	if err != nil {
 		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/admin/events", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+f.adminToken)
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the transmitter at %s: %w", base, unwrapURLError(err))
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return httpError("the transmitter refused the event", resp, data)
 	}
 	var res struct {
 		SETs []json.RawMessage `json:"sets"`

@@ -27,11 +27,16 @@ func (a *app) streamCommand() *cobra.Command {
 create, read, list, update (PATCH), replace (PUT) and delete streams, read and change their
 status, ask for a verification event, and add or remove subjects. The transmitter is
 discovered from --issuer; requests carry --token (or OAuth client credentials). Answers
-are printed as JSON.`,
+are printed as JSON.
+
+"stream create-static" is the exception: an operator creates a stream on behalf of a
+receiver that never calls the management API (such as Okta), through a sigshare
+transmitter's operator API with --transmitter and --admin-token, like "sigshare emit".`,
 		Args: noArgs,
 	}
 	cmd.AddCommand(
 		a.streamCreateCommand(),
+		a.streamCreateStaticCommand(),
 		a.streamGetCommand(),
 		a.streamListCommand(),
 		a.streamUpdateCommand(),
