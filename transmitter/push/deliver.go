@@ -245,16 +245,47 @@ func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 		}
 	}
 	e.mu.Unlock()
+	// The stream's other held SETs are rescheduled for the same time without a request:
+	// they come back together with this one, in Seq order. First one store.Renew holds
+	// them all until next, so that none can be leased earlier than the others however
+	// long the attempts below take to record one by one (SET-22, SSF §8.1.2.1).
+	held := e.holdUntil(ctx, st.id, rest, next)
 	e.done(st, h)
 	e.fail(sctx, set, o.reason, o.detail, next, now)
-	// The stream's other held SETs are rescheduled for the same time without a request:
-	// they come back together with this one, in Seq order.
-	for _, r := range rest {
+	for i, r := range rest {
 		e.done(st, r)
+		if held && !e.s.Now().Before(next) {
+			// next has come: the SETs not recorded yet are leasable again (their held
+			// lease ended) together with the others; their attempt is not counted.
+			for _, r := range rest[i+1:] {
+				e.done(st, r)
+			}
+			break
+		}
 		ctx2, cancel2 := e.storeCtx(ctx)
 		e.fail(ctx2, r.set, o.reason, notSent+streamDetail, next, now)
 		cancel2()
 	}
+}
+
+// holdUntil extends the engine's leases on hs, SETs of stream, until next with one
+// store.Renew, and reports whether it did for all of them.
+func (e *Engine) holdUntil(ctx context.Context, stream string, hs []*heldSET, next time.Time) bool {
+	if len(hs) == 0 {
+		return true
+	}
+	jtis := make([]string, len(hs))
+	for i, h := range hs {
+		jtis[i] = h.set.JTI
+	}
+	sctx, cancel := e.storeCtx(ctx)
+	defer cancel()
+	renewed, err := e.s.Store.Renew(sctx, stream, jtis, e.s.Owner, next)
+	if err != nil {
+		e.s.Logger.Warn("push: holding the SETs of a failing stream until their retry failed", "stream_id", stream, "err", err)
+		return false
+	}
+	return len(renewed) == len(jtis)
 }
 
 // giveBack handles a SET found not deliverable (its stream was paused or disabled, or

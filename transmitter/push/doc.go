@@ -87,9 +87,12 @@
 // receiver, or the receiver refused every request): the engine then reschedules the
 // stream's other held SETs for the same time without sending them, so that a dead or
 // rate-limiting receiver is not sent one request per SET, and — because they share one
-// NextAttemptAt — they are leased again in their original order. Three consecutive
-// failures of scope "SET" on one stream (for example timeouts) are treated the same
-// way. A rescheduled SET counts the failure as an attempt.
+// NextAttemptAt — they are leased again in their original order. Their leases are first
+// cut to that time with one store.Renew, so none becomes leasable before the others
+// while the attempts are recorded one SET at a time. Three consecutive failures of scope
+// "SET" on one stream (for example timeouts) are treated the same way. A rescheduled SET
+// counts the failure as an attempt, unless the retry time came before its attempt was
+// recorded (a slow store): it is then leased again with the others, uncounted.
 //
 // Per-stream order is preserved as far as retries allow: a SET waiting for its retry
 // does not block the later SETs of its stream (which go out while it waits), because one
