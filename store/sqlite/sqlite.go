@@ -89,7 +89,8 @@ type Store struct {
 	rmu sync.RWMutex
 
 	// batchHook, when set (tests only, before the first write), is called by the writer
-	// with the size of each batch it took, before running it.
+	// with the size of each batch it took, once it has taken the operations (a caller
+	// giving up afterwards is told its write may still commit) and before running them.
 	batchHook func(n int)
 }
 
@@ -276,9 +277,6 @@ func (s *Store) writer() {
 		clear(s.queue[:n])
 		s.queue = s.queue[n:]
 		s.mu.Unlock()
-		if s.batchHook != nil {
-			s.batchHook(n)
-		}
 		s.runBatch(batch)
 	}
 }
@@ -286,11 +284,17 @@ func (s *Store) writer() {
 // runBatch runs the operations in one transaction, each in its own savepoint, commits
 // once, signals subscribers of the committed operations and answers every caller.
 func (s *Store) runBatch(batch []*op) {
+	n := len(batch)
 	ops := batch[:0]
 	for _, o := range batch {
 		if o.state.CompareAndSwap(opQueued, opTaken) {
 			ops = append(ops, o)
 		}
+	}
+	if s.batchHook != nil {
+		// After the operations are taken: a caller giving up from now on is told its
+		// write may still commit.
+		s.batchHook(n)
 	}
 	if len(ops) == 0 {
 		return
