@@ -245,47 +245,48 @@ func (e *Engine) process(ctx context.Context, st *streamState, h *heldSET) {
 		}
 	}
 	e.mu.Unlock()
-	// The stream's other held SETs are rescheduled for the same time without a request:
-	// they come back together with this one, in Seq order. First one store.Renew holds
-	// them all until next, so that none can be leased earlier than the others however
-	// long the attempts below take to record one by one (SET-22, SSF §8.1.2.1).
-	held := e.holdUntil(ctx, st.id, rest, next)
+	if len(rest) > 0 {
+		// The stream's other held SETs are rescheduled for the same time without a
+		// request: they come back together with this one, in Seq order — if no lease
+		// runs while the attempts are recorded one by one after next has come (a
+		// full-jitter backoff can be a few milliseconds, a busy store slower). So next is
+		// put after the time those writes take, measured on one write of the same store:
+		// a store.Renew that keeps every SET of the stream held meanwhile (SET-22, SSF
+		// §8.1.2.1).
+		start := e.s.Now()
+		e.holdUntil(ctx, st.id, append([]*heldSET{h}, rest...), start.Add(e.s.LeaseDuration))
+		write := e.s.Now().Sub(start)
+		if floor := e.s.Now().Add(3 * time.Duration(len(rest)+1) * write); floor.After(next) {
+			next = floor
+			e.mu.Lock()
+			if next.After(st.failingUntil) {
+				st.failingUntil = next
+			}
+			e.mu.Unlock()
+		}
+	}
 	e.done(st, h)
 	e.fail(sctx, set, o.reason, o.detail, next, now)
-	for i, r := range rest {
+	for _, r := range rest {
 		e.done(st, r)
-		if held && !e.s.Now().Before(next) {
-			// next has come: the SETs not recorded yet are leasable again (their held
-			// lease ended) together with the others; their attempt is not counted.
-			for _, r := range rest[i+1:] {
-				e.done(st, r)
-			}
-			break
-		}
 		ctx2, cancel2 := e.storeCtx(ctx)
 		e.fail(ctx2, r.set, o.reason, notSent+streamDetail, next, now)
 		cancel2()
 	}
 }
 
-// holdUntil extends the engine's leases on hs, SETs of stream, until next with one
-// store.Renew, and reports whether it did for all of them.
-func (e *Engine) holdUntil(ctx context.Context, stream string, hs []*heldSET, next time.Time) bool {
-	if len(hs) == 0 {
-		return true
-	}
+// holdUntil extends the engine's leases on hs, SETs of stream, until until with one
+// store.Renew. A failure is logged; the leases then run as they were.
+func (e *Engine) holdUntil(ctx context.Context, stream string, hs []*heldSET, until time.Time) {
 	jtis := make([]string, len(hs))
 	for i, h := range hs {
 		jtis[i] = h.set.JTI
 	}
 	sctx, cancel := e.storeCtx(ctx)
 	defer cancel()
-	renewed, err := e.s.Store.Renew(sctx, stream, jtis, e.s.Owner, next)
-	if err != nil {
-		e.s.Logger.Warn("push: holding the SETs of a failing stream until their retry failed", "stream_id", stream, "err", err)
-		return false
+	if _, err := e.s.Store.Renew(sctx, stream, jtis, e.s.Owner, until); err != nil {
+		e.s.Logger.Warn("push: holding the SETs of a failing stream failed", "stream_id", stream, "err", err)
 	}
-	return len(renewed) == len(jtis)
 }
 
 // giveBack handles a SET found not deliverable (its stream was paused or disabled, or

@@ -87,12 +87,12 @@
 // receiver, or the receiver refused every request): the engine then reschedules the
 // stream's other held SETs for the same time without sending them, so that a dead or
 // rate-limiting receiver is not sent one request per SET, and — because they share one
-// NextAttemptAt — they are leased again in their original order. Their leases are first
-// cut to that time with one store.Renew, so none becomes leasable before the others
-// while the attempts are recorded one SET at a time. Three consecutive failures of scope
-// "SET" on one stream (for example timeouts) are treated the same way. A rescheduled SET
-// counts the failure as an attempt, unless the retry time came before its attempt was
-// recorded (a slow store): it is then leased again with the others, uncounted.
+// NextAttemptAt — they are leased again in their original order. That time is never
+// earlier than the store needs to record all those attempts (three times the number of
+// SETs times one measured write), so that no lease can take some of them before the
+// others are recorded. Three consecutive failures of scope "SET" on one stream (for
+// example timeouts) are treated the same way. A rescheduled SET counts the failure as an
+// attempt.
 //
 // Per-stream order is preserved as far as retries allow: a SET waiting for its retry
 // does not block the later SETs of its stream (which go out while it waits), because one
