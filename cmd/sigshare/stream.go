@@ -209,11 +209,8 @@ func (a *app) streamGetCommand() *cobra.Command {
 		"Read one stream's configuration (SSF §8.1.1.2).",
 		"  sigshare stream get "+streamExampleConn+" --stream-id 3F2PQ...", true,
 		func(ctx context.Context, s *streamCmd) error {
-			client, err := a.managementClient(ctx, &s.conn)
+			client, err := a.streamClient(ctx, s)
 			if err != nil {
-				return err
-			}
-			if err := s.resolve(ctx, client); err != nil {
 				return err
 			}
 			out, err := client.GetStream(ctx, s.streamID)
@@ -280,17 +277,12 @@ are. --config takes the whole PATCH body instead.`,
 		if s.streamID == "" {
 			s.streamID = req.StreamID
 		}
-		client, err := a.managementClient(cmd.Context(), &s.conn)
+		client, err := a.streamClient(cmd.Context(), s)
 		if err != nil {
 			return err
 		}
-		if err := s.resolve(cmd.Context(), client); err != nil {
+		if req.StreamID, err = s.configStreamID(req.StreamID); err != nil {
 			return err
-		}
-		if req.StreamID == "" {
-			req.StreamID = s.streamID
-		} else if req.StreamID != s.streamID {
-			return usagef("the stream_id of --config (%s) is not the stream named (%s)", req.StreamID, s.streamID)
 		}
 		out, err := client.UpdateStream(cmd.Context(), req)
 		if err != nil {
@@ -310,6 +302,28 @@ func setStreamID(s *streamCmd, args []string) error {
 		s.streamID = args[0]
 	}
 	return nil
+}
+
+// streamClient returns the management client of s's connection flags, with s.streamID
+// resolved (see resolve).
+func (a *app) streamClient(ctx context.Context, s *streamCmd) (*receiver.Client, error) {
+	client, err := a.managementClient(ctx, &s.conn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.resolve(ctx, client); err != nil {
+		return nil, err
+	}
+	return client, nil
+}
+
+// configStreamID returns the stream_id for a --config whose stream_id is configID: the
+// stream named, or a usage error when configID names another.
+func (s *streamCmd) configStreamID(configID string) (string, error) {
+	if configID != "" && configID != s.streamID {
+		return "", usagef("the stream_id of --config (%s) is not the stream named (%s)", configID, s.streamID)
+	}
+	return s.streamID, nil
 }
 
 // resolve fills in the stream id when none was given and the client has exactly one
@@ -362,17 +376,12 @@ example one printed by "sigshare stream get" and edited.`,
 		if s.streamID == "" {
 			s.streamID = req.StreamID
 		}
-		client, err := a.managementClient(cmd.Context(), &s.conn)
+		client, err := a.streamClient(cmd.Context(), s)
 		if err != nil {
 			return err
 		}
-		if err := s.resolve(cmd.Context(), client); err != nil {
+		if req.StreamID, err = s.configStreamID(req.StreamID); err != nil {
 			return err
-		}
-		if req.StreamID == "" {
-			req.StreamID = s.streamID
-		} else if req.StreamID != s.streamID {
-			return usagef("the stream_id of --config (%s) is not the stream named (%s)", req.StreamID, s.streamID)
 		}
 		out, err := client.ReplaceStream(cmd.Context(), req)
 		if err != nil {
@@ -388,11 +397,8 @@ func (a *app) streamDeleteCommand() *cobra.Command {
 		"Delete a stream (SSF §8.1.1.5); the transmitter drops its undelivered SETs.",
 		"  sigshare stream delete "+streamExampleConn+" --stream-id 3F2PQ...", true,
 		func(ctx context.Context, s *streamCmd) error {
-			client, err := a.managementClient(ctx, &s.conn)
+			client, err := a.streamClient(ctx, s)
 			if err != nil {
-				return err
-			}
-			if err := s.resolve(ctx, client); err != nil {
 				return err
 			}
 			if err := client.DeleteStream(ctx, s.streamID); err != nil {
@@ -423,11 +429,8 @@ disabled (SSF §8.1.2.2). A paused stream holds its events; a disabled one drops
 		if status != "" && !ssf.Status(status).Valid() {
 			return usagef("--set %q: want enabled, paused or disabled", status)
 		}
-		client, err := a.managementClient(cmd.Context(), &s.conn)
+		client, err := a.streamClient(cmd.Context(), s)
 		if err != nil {
-			return err
-		}
-		if err := s.resolve(cmd.Context(), client); err != nil {
 			return err
 		}
 		var out *ssf.StreamStatus
@@ -457,11 +460,8 @@ did not ask for itself (invalid_state), so give --state only to a receiver that 
 		if err := setStreamID(s, args); err != nil {
 			return err
 		}
-		client, err := a.managementClient(cmd.Context(), &s.conn)
+		client, err := a.streamClient(cmd.Context(), s)
 		if err != nil {
-			return err
-		}
-		if err := s.resolve(cmd.Context(), client); err != nil {
 			return err
 		}
 		if err := client.Verify(cmd.Context(), ssf.VerifyRequest{StreamID: s.streamID, State: state}); err != nil {
@@ -502,11 +502,8 @@ them when the transmitter's default_subjects is ALL, none added when NONE) are d
 		if !ok {
 			return usagef("a subject is required: --subject JSON or a shortcut such as --subject-email")
 		}
-		client, err := a.managementClient(cmd.Context(), &s.conn)
+		client, err := a.streamClient(cmd.Context(), s)
 		if err != nil {
-			return err
-		}
-		if err := s.resolve(cmd.Context(), client); err != nil {
 			return err
 		}
 		if op == "add-subject" {
