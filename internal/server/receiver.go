@@ -100,17 +100,14 @@ type ReceiverNode struct {
 	metrics *receiverMetrics
 	tlsConf *tls.Config
 
-	mu       sync.Mutex
-	started  bool
-	rcv      *receiver.Receiver
-	srv      *http.Server
-	addr     net.Addr
-	runStop  context.CancelFunc
-	runDone  chan struct{}
-	done     chan struct{}
-	serveErr error
-	stopOnce sync.Once
-	stopErr  error
+	mu      sync.Mutex
+	started bool
+	rcv     *receiver.Receiver
+	srv     *http.Server
+	addr    net.Addr
+	runStop context.CancelFunc
+	runDone chan struct{}
+	lifecycle
 }
 
 // NewReceiver checks opts and checks that the store answers (bounded by ctx). It
@@ -146,7 +143,7 @@ func NewReceiver(ctx context.Context, opts ReceiverOptions) (*ReceiverNode, erro
 		reg = prometheus.NewRegistry()
 		registerRuntime(reg)
 	}
-	return &ReceiverNode{opts: opts, log: log, reg: reg, metrics: newReceiverMetrics(reg), tlsConf: tlsConf, done: make(chan struct{})}, nil
+	return &ReceiverNode{opts: opts, log: log, reg: reg, metrics: newReceiverMetrics(reg), tlsConf: tlsConf, lifecycle: newLifecycle()}, nil
 }
 
 // push reports whether the node receives by push.
@@ -218,13 +215,7 @@ func (n *ReceiverNode) Start(ctx context.Context, l net.Listener) error {
 		n.srv = newHTTPServer(mux, n.tlsConf, n.log, time.Minute)
 		srv := n.srv
 		n.mu.Unlock()
-		go func() {
-			err := serve(srv, l, n.tlsConf)
-			n.mu.Lock()
-			n.serveErr = err
-			n.mu.Unlock()
-			close(n.done)
-		}()
+		n.serveOn(srv, l, n.tlsConf)
 	}
 
 	if err := rcv.Start(ctx); err != nil {
@@ -272,22 +263,7 @@ func (n *ReceiverNode) Serve(ctx context.Context, l net.Listener) error {
 	if err := n.Start(ctx, l); err != nil {
 		return err
 	}
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case <-n.done:
-		serveErr = n.Err()
-	}
-	timeout := n.opts.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = DefaultShutdownTimeout
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := n.Shutdown(sctx); err != nil && serveErr == nil {
-		return err
-	}
-	return serveErr
+	return n.runUntil(ctx, n.opts.ShutdownTimeout, n.Shutdown)
 }
 
 // Receiver returns the receiver (nil before Start).
@@ -319,17 +295,6 @@ func (n *ReceiverNode) URL() string {
 	return listenerURL(n.addr, n.tlsConf != nil)
 }
 
-// Done is closed when the node's HTTP server stopped (after Shutdown, or when serving
-// failed). Without a listener it is closed by Shutdown.
-func (n *ReceiverNode) Done() <-chan struct{} { return n.done }
-
-// Err returns why serving stopped (nil after a Shutdown, or while serving).
-func (n *ReceiverNode) Err() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.serveErr
-}
-
 // Shutdown stops the node and finishes its in-flight work: the listener closes and
 // pushes in flight are answered (each SET is recorded before its 202); the poller stops;
 // the handlers running finish; then the acknowledgements of the SETs handled are sent
@@ -337,8 +302,7 @@ func (n *ReceiverNode) Err() error {
 // sends what could not be sent now). The store is not closed. Calling Shutdown again
 // returns the first call's result.
 func (n *ReceiverNode) Shutdown(ctx context.Context) error {
-	n.stopOnce.Do(func() { n.stopErr = n.shutdown(ctx) })
-	return n.stopErr
+	return n.stopWith(func() error { return n.shutdown(ctx) })
 }
 
 func (n *ReceiverNode) shutdown(ctx context.Context) error {

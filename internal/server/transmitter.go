@@ -158,10 +158,7 @@ type TransmitterNode struct {
 	addr     net.Addr
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
-	done     chan struct{} // closed when the HTTP server stopped
-	serveErr error
-	stopOnce sync.Once
-	stopErr  error
+	lifecycle
 }
 
 // NewTransmitter checks opts, builds the transmitter, the push engine and the metrics,
@@ -196,7 +193,7 @@ func NewTransmitter(ctx context.Context, opts TransmitterOptions) (*TransmitterN
 		registerRuntime(reg)
 	}
 	metrics := newTransmitterMetrics(reg)
-	n := &TransmitterNode{opts: opts, log: log, reg: reg, tlsConf: tlsConf, stopping: make(chan struct{}), done: make(chan struct{})}
+	n := &TransmitterNode{opts: opts, log: log, reg: reg, tlsConf: tlsConf, stopping: make(chan struct{}), lifecycle: newLifecycle()}
 
 	auth, err := n.authenticator()
 	if err != nil {
@@ -371,13 +368,7 @@ func (n *TransmitterNode) Start(l net.Listener) error {
 			n.log.Error("transmitter background work stopped", "error", err)
 		}
 	})
-	go func() {
-		err := serve(n.srv, l, n.tlsConf)
-		n.mu.Lock()
-		n.serveErr = err
-		n.mu.Unlock()
-		close(n.done)
-	}()
+	n.serveOn(n.srv, l, n.tlsConf)
 	n.log.Info("transmitter listening", "addr", l.Addr().String(), "issuer", n.tr.Issuer(), "tls", n.tlsConf != nil)
 	return nil
 }
@@ -388,22 +379,7 @@ func (n *TransmitterNode) Serve(ctx context.Context, l net.Listener) error {
 	if err := n.Start(l); err != nil {
 		return err
 	}
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case <-n.done:
-		serveErr = n.Err()
-	}
-	timeout := n.opts.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = DefaultShutdownTimeout
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := n.Shutdown(sctx); err != nil && serveErr == nil {
-		return err
-	}
-	return serveErr
+	return n.runUntil(ctx, n.opts.ShutdownTimeout, n.Shutdown)
 }
 
 // Addr returns the listener's address (nil before Start).
@@ -424,16 +400,6 @@ func (n *TransmitterNode) URL() string {
 	return listenerURL(a, n.tlsConf != nil)
 }
 
-// Done is closed when the node stopped serving: after Shutdown, or when serving failed.
-func (n *TransmitterNode) Done() <-chan struct{} { return n.done }
-
-// Err returns why serving stopped (nil after a Shutdown, or while serving).
-func (n *TransmitterNode) Err() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.serveErr
-}
-
 // Shutdown stops the node and finishes its in-flight work: the listener closes; waiting
 // long polls end (their acknowledgements are committed already; SETs they leased but did
 // not answer with are given back); requests in flight complete; then the push engine
@@ -444,8 +410,7 @@ func (n *TransmitterNode) Err() error {
 // their lease expires, or at once by this node's next start when it has a NodeID). The store is not closed. Calling
 // Shutdown again returns the first call's result.
 func (n *TransmitterNode) Shutdown(ctx context.Context) error {
-	n.stopOnce.Do(func() { n.stopErr = n.shutdown(ctx) })
-	return n.stopErr
+	return n.stopWith(func() error { return n.shutdown(ctx) })
 }
 
 func (n *TransmitterNode) shutdown(ctx context.Context) error {
