@@ -2,7 +2,6 @@ package poll
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -16,24 +15,15 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
-	"github.com/sigshare/sigshare/store/memory"
+	"github.com/sigshare/sigshare/transmitter/internal/deliverytest"
 )
 
-// newStore returns the backend the end-to-end tests run on.
-var newStore = func(t testing.TB) store.Store {
-	s := memory.New()
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+// newStore returns the backend the end-to-end tests run on (TestEndToEndOnSQLite
+// switches it).
+var newStore = deliverytest.MemoryStore
 
-// fakeSET returns a compact JWS-shaped string carrying jti (the handler does not parse
-// SETs).
-func fakeSET(jti string) string {
-	enc := base64.RawURLEncoding
-	h := enc.EncodeToString([]byte(`{"alg":"RS256","typ":"secevent+jwt","kid":"k1"}`))
-	p := enc.EncodeToString([]byte(`{"iss":"https://tx.example","jti":"` + jti + `","iat":1700000000,"aud":"https://rx.example","events":{}}`))
-	return h + "." + p + "." + enc.EncodeToString([]byte("sig-"+jti))
-}
+// fakeSET is deliverytest.FakeSET.
+var fakeSET = deliverytest.FakeSET
 
 // clock is a settable clock; zero offset means real time.
 type clock struct{ offset atomic.Int64 }
@@ -228,16 +218,8 @@ func (e *env) waiting(stream string) int {
 	return e.h.waiting[stream]
 }
 
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+// eventually is deliverytest.Eventually.
+var eventually = deliverytest.Eventually
 
 type hookLog struct {
 	mu                                   sync.Mutex

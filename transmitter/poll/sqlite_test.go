@@ -1,22 +1,13 @@
 package poll
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
-	"github.com/sigshare/sigshare/store"
-	"github.com/sigshare/sigshare/store/sqlite"
+	"github.com/sigshare/sigshare/transmitter/internal/deliverytest"
 )
 
-func newSQLiteStore(t testing.TB) store.Store {
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sigshare.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+// newSQLiteStore is deliverytest.SQLiteStore.
+var newSQLiteStore = deliverytest.SQLiteStore
 
 // The end-to-end tests again, on store/sqlite.
 func TestEndToEndOnSQLite(t *testing.T) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,28 +11,11 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/transmitter/internal/deliverytest"
 )
 
-type vector struct {
-	HTTP struct {
-		Status  int         `json:"status"`
-		Headers [][2]string `json:"headers"`
-	} `json:"http"`
-	JSON json.RawMessage `json:"json"`
-}
-
-func loadVector(t testing.TB, name string) vector {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vector
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
-}
+// loadVector is deliverytest.LoadVector.
+var loadVector = deliverytest.LoadVector
 
 // The request bodies of RFC 8936 §2.4 (Figures 1–5) against the handler, with the
 // published SETs of Figure 6, and the answers compared with Figures 6 and 7

@@ -16,24 +16,15 @@ import (
 
 	"github.com/sigshare/sigshare/ssf"
 	"github.com/sigshare/sigshare/store"
-	"github.com/sigshare/sigshare/store/memory"
+	"github.com/sigshare/sigshare/transmitter/internal/deliverytest"
 )
 
-// newStore returns the backend the end-to-end tests run on.
-var newStore = func(t testing.TB) store.Store {
-	s := memory.New()
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+// newStore returns the backend the end-to-end tests run on (TestEndToEndOnSQLite
+// switches it).
+var newStore = deliverytest.MemoryStore
 
-// fakeSET returns a compact JWS-shaped string carrying jti. The engine does not parse
-// SETs, so an unsigned stand-in is enough.
-func fakeSET(jti string) string {
-	enc := base64.RawURLEncoding
-	h := enc.EncodeToString([]byte(`{"alg":"RS256","typ":"secevent+jwt","kid":"k1"}`))
-	p := enc.EncodeToString([]byte(`{"iss":"https://tx.example","jti":"` + jti + `","iat":1700000000,"aud":"https://rx.example","events":{}}`))
-	return h + "." + p + "." + enc.EncodeToString([]byte("sig-"+jti))
-}
+// fakeSET is deliverytest.FakeSET.
+var fakeSET = deliverytest.FakeSET
 
 // jtiOf extracts the jti from a fakeSET.
 func jtiOf(set string) string {
@@ -250,16 +241,8 @@ func (r *running) stop(t testing.TB) {
 }
 
 // eventually polls cond until it holds or 10 s pass.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+// eventually is deliverytest.Eventually.
+var eventually = deliverytest.Eventually
 
 func counts(t testing.TB, st store.Store, stream string) store.OutboxCounts {
 	t.Helper()

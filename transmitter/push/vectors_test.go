@@ -3,38 +3,16 @@ package push
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sigshare/sigshare/store"
+	"github.com/sigshare/sigshare/transmitter/internal/deliverytest"
 )
 
-// vector is the part of a testdata/*.json vector these tests use.
-type vector struct {
-	Name    string `json:"name"`
-	Compact string `json:"compact"`
-	HTTP    struct {
-		Status  int         `json:"status"`
-		Headers [][2]string `json:"headers"`
-	} `json:"http"`
-	JSON json.RawMessage `json:"json"`
-}
-
-func loadVector(t testing.TB, name string) vector {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vector
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return v
-}
+// loadVector is deliverytest.LoadVector.
+var loadVector = deliverytest.LoadVector
 
 // PUSH-1 (RFC 8935 §2.1 Figure 1): the published SET goes out with the framing of the
 // figure: POST, Content-Type application/secevent+jwt, Accept application/json, the
